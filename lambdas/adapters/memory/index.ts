@@ -1,0 +1,171 @@
+/**
+ * In-memory adapters: the local gateway's embedded default and the tests'
+ * double. They honour the same contract as the AWS adapters (test/contract),
+ * including atomicity: every operation completes synchronously inside one
+ * microtask, so concurrent callers in one process can never interleave a
+ * read and a write.
+ */
+import type { EnvironmentConfig, PartnerConfig } from "../../../config/schema.ts";
+import type {
+  Dependencies,
+  IdentityStore,
+  JupidUser,
+  LoginProfile,
+  PartnerKey,
+  PartnerSecrets,
+  PartnerStore,
+  ReplayGuard,
+  Session,
+  SessionStore,
+  UsageStore,
+} from "../../ports/index.ts";
+
+export class MemoryPartnerStore implements PartnerStore {
+  private readonly byId: Map<string, PartnerConfig>;
+  constructor(partners: readonly PartnerConfig[]) {
+    this.byId = new Map(partners.map((p) => [p.id, p]));
+  }
+  async get(partnerId: string): Promise<PartnerConfig | undefined> {
+    return this.byId.get(partnerId);
+  }
+  /** Replace or add a partner (tests and the local gateway's reload). */
+  set(partner: PartnerConfig): void {
+    this.byId.set(partner.id, partner);
+  }
+}
+
+export class MemoryPartnerSecrets implements PartnerSecrets {
+  private readonly keys = new Map<string, PartnerKey[]>();
+  async getKeys(partnerId: string): Promise<readonly PartnerKey[]> {
+    return this.keys.get(partnerId) ?? [];
+  }
+  /** Set the current secret of a partner with no previous key. */
+  setCurrent(partnerId: string, secret: string, kid = "k1"): void {
+    this.keys.set(partnerId, [{ kid, secret, stage: "current" }]);
+  }
+  /** Rotate: the new secret becomes current, the old current stays valid until `notAfter` (epoch s). */
+  rotate(partnerId: string, secret: string, kid: string, notAfter: number): void {
+    const current = this.keys.get(partnerId)?.find((k) => k.stage === "current");
+    const next: PartnerKey[] = [{ kid, secret, stage: "current" }];
+    if (current) next.push({ ...current, stage: "previous", notAfter });
+    this.keys.set(partnerId, next);
+  }
+}
+
+export class MemoryIdentityStore implements IdentityStore {
+  private readonly mappings = new Map<string, string>();
+  private readonly users = new Map<string, JupidUser>();
+
+  async recordLogin(profile: LoginProfile, newUserId: string, now: number): Promise<{ user: JupidUser; created: boolean }> {
+    const key = mappingKey(profile.partnerId, profile.sub);
+    const existingId = this.mappings.get(key);
+    const existing = existingId === undefined ? undefined : this.users.get(existingId);
+    if (existing) {
+      const user: JupidUser = { ...existing, name: profile.name, payload: profile.payload, lastLoginAt: now };
+      this.users.set(user.userId, user);
+      return { user, created: false };
+    }
+    const user: JupidUser = {
+      userId: newUserId,
+      partnerId: profile.partnerId,
+      sub: profile.sub,
+      email: profile.email,
+      name: profile.name,
+      payload: profile.payload,
+      createdAt: now,
+      lastLoginAt: now,
+    };
+    this.mappings.set(key, newUserId);
+    this.users.set(newUserId, user);
+    return { user, created: true };
+  }
+  async getUser(userId: string): Promise<JupidUser | undefined> {
+    return this.users.get(userId);
+  }
+  async findUserId(partnerId: string, sub: string): Promise<string | undefined> {
+    return this.mappings.get(mappingKey(partnerId, sub));
+  }
+  /** Test helper: how many users exist. */
+  get userCount(): number {
+    return this.users.size;
+  }
+}
+
+// Partner ids cannot contain "\u0000"; the sub after it is kept byte-exact.
+function mappingKey(partnerId: string, sub: string): string {
+  return `${partnerId}\u0000${sub}`;
+}
+
+export class MemoryReplayGuard implements ReplayGuard {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly clock: () => number) {}
+  async claim(partnerId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const key = `${partnerId}\u0000${jti}`;
+    const nowSeconds = Math.floor(this.clock() / 1000);
+    const until = this.seen.get(key);
+    if (until !== undefined && until >= nowSeconds) return false;
+    this.seen.set(key, expiresAt);
+    this.sweep(nowSeconds);
+    return true;
+  }
+  private sweeps = 0;
+  // Bounded memory for a long-running local gateway: drop expired entries now and then.
+  private sweep(nowSeconds: number): void {
+    if (++this.sweeps % 1000 !== 0) return;
+    for (const [key, until] of this.seen) if (until < nowSeconds) this.seen.delete(key);
+  }
+}
+
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, Session>();
+  async put(session: Session): Promise<void> {
+    this.sessions.set(session.idHash, session);
+  }
+  async get(idHash: string, now: number): Promise<Session | undefined> {
+    const session = this.sessions.get(idHash);
+    if (!session) return undefined;
+    if (session.expiresAt <= Math.floor(now / 1000)) {
+      this.sessions.delete(idHash);
+      return undefined;
+    }
+    return session;
+  }
+  async delete(idHash: string): Promise<void> {
+    this.sessions.delete(idHash);
+  }
+}
+
+export class MemoryUsageStore implements UsageStore {
+  private readonly counters = new Map<string, number>();
+  async add(userId: string, metric: string, amount: number): Promise<number> {
+    const key = `${userId}\u0000${metric}`;
+    const used = (this.counters.get(key) ?? 0) + amount;
+    this.counters.set(key, used);
+    return used;
+  }
+  async get(userId: string, metric: string): Promise<number> {
+    return this.counters.get(`${userId}\u0000${metric}`) ?? 0;
+  }
+}
+
+export interface MemoryDependencies extends Dependencies {
+  readonly partners: MemoryPartnerStore;
+  readonly secrets: MemoryPartnerSecrets;
+  readonly identities: MemoryIdentityStore;
+}
+
+/** A fresh in-memory world for the given partners; `clock` defaults to Date.now. */
+export function createMemoryDependencies(
+  config: Pick<EnvironmentConfig, "partners">,
+  clock: () => number = Date.now,
+): MemoryDependencies {
+  return {
+    partners: new MemoryPartnerStore(config.partners),
+    secrets: new MemoryPartnerSecrets(),
+    identities: new MemoryIdentityStore(),
+    replay: new MemoryReplayGuard(clock),
+    sessions: new MemorySessionStore(),
+    usage: new MemoryUsageStore(),
+    clock,
+  };
+}

@@ -1,0 +1,41 @@
+/** Error codes -> HTTP, in one place. Anything unexpected becomes a bare 500. */
+import { EmbedError, type ErrorCode } from "../core/errors.ts";
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  TOKEN_MALFORMED: 400,
+  TOKEN_SIGNATURE_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_NOT_YET_VALID: 401,
+  TOKEN_LIFETIME_TOO_LONG: 401,
+  TOKEN_CLAIM_INVALID: 401,
+  TOKEN_ISSUER_MISMATCH: 401,
+  TOKEN_AUDIENCE_MISMATCH: 401,
+  TOKEN_REPLAYED: 401,
+  SESSION_REQUIRED: 401,
+  UNAUTHORIZED: 401,
+  ORIGIN_NOT_ALLOWED: 403,
+  PATH_NOT_ALLOWED: 403,
+  PARTNER_DISABLED: 403,
+  PARTNER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+};
+
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly claim?: string };
+}
+
+/** The status and JSON body for any thrown value. */
+export function describeError(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof EmbedError) {
+    const body: ErrorBody = {
+      error: { code: error.code, message: error.message, ...(error.details.claim ? { claim: error.details.claim } : {}) },
+    };
+    return { status: STATUS_OF[error.code], body };
+  }
+  return { status: 500, body: { error: { code: "INTERNAL", message: "internal error" } } };
+}

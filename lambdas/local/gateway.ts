@@ -1,0 +1,243 @@
+/**
+ * The local gateway: the same Lambda handlers behind node:http, turning each
+ * request into an API Gateway proxy event (REST, v1) the way API Gateway
+ * does. It is what `npm start` runs, what the browser tests and benchmarks
+ * drive, and the reference for what the deployed stack must do.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { APIGatewayProxyEvent, Context } from "aws-lambda";
+import type { EnvironmentConfig } from "../../config/schema.ts";
+import { createMemoryDependencies, type MemoryDependencies } from "../adapters/memory/index.ts";
+import { settingsOf } from "../core/settings.ts";
+import { createEmbedPageHandler } from "../handlers/embed-page.ts";
+import { createEnterHandler } from "../handlers/enter.ts";
+import { createHealthHandler } from "../handlers/health.ts";
+import { createInternalHandler } from "../handlers/internal.ts";
+import { type HandlerName, matchRoute } from "../handlers/routes.ts";
+import type { Runtime } from "../handlers/runtime.ts";
+import { createSessionHandler } from "../handlers/session.ts";
+import { createWorkspaceHandler } from "../handlers/workspace.ts";
+import type { LambdaHandler } from "../http/handler.ts";
+import { json } from "../http/responses.ts";
+
+export const SDK_DIST_DIR = join(import.meta.dirname, "..", "..", "sdk", "dist");
+/** Requests larger than this are cut off before they reach a handler (API Gateway allows 10 MB; we need 16 KB). */
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+export interface GatewayOptions {
+  readonly config: EnvironmentConfig;
+  /** `{partnerId: secret}`: the current signing key of each partner. */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Key for `x-jupid-internal-key` on /internal/* (stands in for IAM locally). */
+  readonly internalKey?: string;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Frozen clocks for tests. */
+  readonly clock?: () => number;
+  /** Ports to use instead of fresh in-memory ones (e.g. the AWS adapters in a benchmark). */
+  readonly deps?: Runtime["deps"];
+  readonly sdkDir?: string;
+}
+
+export interface RunningGateway {
+  /** Origin the gateway listens on, e.g. http://127.0.0.1:4000; also the settings' appUrl. */
+  readonly url: string;
+  readonly runtime: Runtime;
+  /** The in-memory ports (when `deps` was not given), for tests to inspect and to rotate keys. */
+  readonly memory: MemoryDependencies | undefined;
+  readonly internalKey: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const host = options.host ?? "127.0.0.1";
+  const internalKey = options.internalKey ?? randomBytes(24).toString("base64url");
+  const memory = options.deps ? undefined : createMemoryDependencies(options.config, options.clock);
+  if (memory) {
+    for (const [partnerId, secret] of Object.entries(options.secrets)) memory.secrets.setCurrent(partnerId, secret, "local");
+  }
+  const deps = options.deps ?? (memory as MemoryDependencies);
+
+  let runtime: Runtime | undefined;
+  const getRuntime = () => {
+    if (!runtime) throw new Error("gateway not listening yet");
+    return runtime;
+  };
+  const handlers: Record<HandlerName, LambdaHandler> = {
+    health: createHealthHandler(getRuntime),
+    "embed-page": createEmbedPageHandler(getRuntime),
+    session: createSessionHandler(getRuntime),
+    enter: createEnterHandler(getRuntime),
+    internal: createInternalHandler(getRuntime),
+    workspace: createWorkspaceHandler(getRuntime),
+  };
+  const sdkDir = options.sdkDir ?? SDK_DIST_DIR;
+
+  const server = createServer((req, res) => {
+    serve(req, res, handlers, sdkDir).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "INTERNAL", message: "internal error" } }));
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 4000, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  // The app origin is wherever we actually listen, so a random test port still yields matching URLs and cookies.
+  runtime = { deps, settings: { ...settingsOf(options.config), appUrl: url }, internalAuth: { kind: "key", key: internalKey } };
+
+  return {
+    url,
+    runtime,
+    memory,
+    internalKey,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record<HandlerName, LambdaHandler>, sdkDir: string) {
+  const url = new URL(req.url ?? "/", "http://gateway.invalid");
+  const method = (req.method ?? "GET").toUpperCase();
+
+  if (url.pathname === "/embed.js" || url.pathname === "/sdk/v1/embed.js") {
+    return void serveSdk(res, sdkDir, "embed.js");
+  }
+  if (url.pathname === "/" && method === "GET") {
+    res.writeHead(302, { Location: "/app/" });
+    return void res.end();
+  }
+
+  const match = matchRoute(url.pathname);
+  if (!match) return void send(res, json(404, { error: { code: "NOT_FOUND", message: "no such route" } }));
+  if (!match.route.methods.includes(method as "GET") && !(method === "HEAD" && match.route.methods.includes("GET"))) {
+    return void send(res, json(405, { error: { code: "METHOD_NOT_ALLOWED", message: `use ${match.route.methods.join(" or ")}` } }));
+  }
+
+  const body = await readBody(req);
+  if (body === undefined) {
+    return void send(res, json(413, { error: { code: "PAYLOAD_TOO_LARGE", message: "request body is too large" } }));
+  }
+  const event = toProxyEvent(req, url, method, match.route.path, match.params, body);
+  const result = await handlers[match.route.handler](event, lambdaContext(match.route.handler));
+  send(res, result, method === "HEAD");
+}
+
+function serveSdk(res: ServerResponse, sdkDir: string, file: string): void {
+  let code: Buffer;
+  try {
+    code = readFileSync(join(sdkDir, file));
+  } catch {
+    return void send(res, json(503, { error: { code: "INTERNAL", message: "embed.js is not built: run `npm run build`" } }));
+  }
+  res.writeHead(200, {
+    "Content-Type": "text/javascript; charset=utf-8",
+    "Cache-Control": "public, max-age=300",
+    "X-Content-Type-Options": "nosniff",
+    // Loaded by partner pages on other origins.
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Access-Control-Allow-Origin": "*",
+  });
+  res.end(code);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** The event API Gateway (REST API, Lambda proxy integration) would send. */
+function toProxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  resource: string,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    headers[name] = values.join(name === "cookie" ? "; " : ", ");
+    multiValueHeaders[name] = values;
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    const list = multiQuery[name] ?? [];
+    list.push(value);
+    multiQuery[name] = list;
+  }
+  const hasQuery = url.searchParams.size > 0;
+  return {
+    resource,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString("base64") : null,
+    isBase64Encoded: body.length > 0,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      authorizer: null,
+      httpMethod: method,
+      identity: { sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"] ?? null },
+      path: url.pathname,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId: randomBytes(8).toString("hex"),
+      requestTimeEpoch: Date.now(),
+      resourceId: "local",
+      resourcePath: resource,
+      stage: "local",
+    } as APIGatewayProxyEvent["requestContext"],
+  };
+}
+
+function lambdaContext(name: string): Context {
+  return {
+    functionName: `local-${name}`,
+    awsRequestId: randomBytes(8).toString("hex"),
+    getRemainingTimeInMillis: () => 30_000,
+  } as Context;
+}
+
+function send(
+  res: ServerResponse,
+  result: { statusCode: number; headers?: Record<string, unknown>; body: string; isBase64Encoded?: boolean },
+  headOnly = false,
+): void {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  res.writeHead(result.statusCode, headers);
+  if (headOnly) return void res.end();
+  res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
+}

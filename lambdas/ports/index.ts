@@ -1,0 +1,102 @@
+/**
+ * The interfaces the core needs from the outside world. Every port has an
+ * in-memory adapter (local default and test double) and an AWS adapter
+ * (DynamoDB / Secrets Manager); test/contract runs one suite against both.
+ */
+import type { PartnerConfig, ShellMode } from "../../config/schema.ts";
+
+/** Partner records, as written from config/partners.<env>.json. */
+export interface PartnerStore {
+  get(partnerId: string): Promise<PartnerConfig | undefined>;
+}
+
+/** One HMAC key of a partner. `secret` is the exact string handed to the partner. */
+export interface PartnerKey {
+  /** Selects this key when a token header carries `kid`. */
+  readonly kid: string;
+  readonly secret: string;
+  readonly stage: "current" | "previous";
+  /** Epoch seconds after which a previous key is no longer accepted; absent = no end. */
+  readonly notAfter?: number;
+}
+
+/** Partner signing keys: current first, then previous (during a rotation). */
+export interface PartnerSecrets {
+  getKeys(partnerId: string): Promise<readonly PartnerKey[]>;
+}
+
+export interface LoginProfile {
+  readonly partnerId: string;
+  readonly sub: string;
+  readonly email?: string;
+  readonly name?: string;
+  readonly payload?: Record<string, unknown>;
+}
+
+export interface JupidUser {
+  readonly userId: string;
+  readonly partnerId: string;
+  readonly sub: string;
+  /** The auth email from the first login; later logins never change it. */
+  readonly email?: string;
+  readonly name?: string;
+  readonly payload?: Record<string, unknown>;
+  readonly createdAt: number;
+  readonly lastLoginAt: number;
+}
+
+/** `(partnerId, sub)` -> Jupid user. */
+export interface IdentityStore {
+  /**
+   * Atomically map the login to a user: create it (with `newUserId`) when the
+   * mapping does not exist, else update `name`/`payload` on the existing one.
+   * Concurrent first logins for one `(partnerId, sub)` yield exactly one user.
+   */
+  recordLogin(profile: LoginProfile, newUserId: string, now: number): Promise<{ user: JupidUser; created: boolean }>;
+  getUser(userId: string): Promise<JupidUser | undefined>;
+  findUserId(partnerId: string, sub: string): Promise<string | undefined>;
+}
+
+/** Single use of token ids. */
+export interface ReplayGuard {
+  /** True for the first claim of `(partnerId, jti)`; false for every later or concurrent one. Remembered until `expiresAt` (epoch s). */
+  claim(partnerId: string, jti: string, expiresAt: number): Promise<boolean>;
+}
+
+export interface Session {
+  /** SHA-256 (hex) of the session id; the id itself is only ever in the cookie. */
+  readonly idHash: string;
+  readonly userId: string;
+  readonly partnerId: string;
+  readonly shell: ShellMode;
+  readonly chat: boolean;
+  readonly createdAt: number;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export interface SessionStore {
+  put(session: Session): Promise<void>;
+  /** The stored session, or undefined (including when past `expiresAt`, whatever TTL has deleted). */
+  get(idHash: string, now: number): Promise<Session | undefined>;
+  delete(idHash: string): Promise<void>;
+}
+
+/** Per user and metric usage counters. */
+export interface UsageStore {
+  /** Atomically add `amount` and return the new total. */
+  add(userId: string, metric: string, amount: number): Promise<number>;
+  get(userId: string, metric: string): Promise<number>;
+}
+
+/** Everything the handlers need, built once per process. */
+export interface Dependencies {
+  readonly partners: PartnerStore;
+  readonly secrets: PartnerSecrets;
+  readonly identities: IdentityStore;
+  readonly replay: ReplayGuard;
+  readonly sessions: SessionStore;
+  readonly usage: UsageStore;
+  /** Epoch milliseconds; injected so tests can freeze time. */
+  readonly clock: () => number;
+}
