@@ -211,7 +211,7 @@ export function checkClaims(
     if (typeof email !== "string" || email.length > 254 || !EMAIL.test(email) || CONTROL_CHARS.test(email)) {
       throw claimInvalid("email", "must be a valid email address if present");
     }
-    claims.email = payload.email;
+    claims.email = email;
   }
   if (payload.name !== undefined) {
     if (typeof payload.name !== "string") throw claimInvalid("name", "must be a string if present");

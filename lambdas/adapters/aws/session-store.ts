@@ -1,0 +1,60 @@
+import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { SHELL_MODES, type ShellMode } from "../../../config/schema.ts";
+import type { Session, SessionStore } from "../../ports/index.ts";
+import { bool, CorruptItemError, num, readBoolean, readNumber, readString, str } from "./attributes.ts";
+
+/**
+ * Sessions keyed by the SHA-256 of their id, with a TTL on `expiresAt`.
+ * TTL deletion is lazy, so reads treat an item past `expiresAt` as absent.
+ */
+export class DynamoSessionStore implements SessionStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(session: Session): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          idHash: str(session.idHash),
+          userId: str(session.userId),
+          partnerId: str(session.partnerId),
+          shell: str(session.shell),
+          chat: bool(session.chat),
+          createdAt: num(session.createdAt),
+          expiresAt: num(session.expiresAt),
+        },
+      }),
+    );
+  }
+
+  async get(idHash: string, now: number): Promise<Session | undefined> {
+    // Strongly consistent: the session is read right after the sign-in that wrote it.
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { idHash: str(idHash) }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const table = this.tableName;
+    const expiresAt = readNumber(Item, "expiresAt", table);
+    if (expiresAt <= Math.floor(now / 1000)) return undefined;
+    const shell = readString(Item, "shell", table);
+    if (!(SHELL_MODES as readonly string[]).includes(shell)) {
+      throw new CorruptItemError(`${table}: shell "${shell}" is not a shell mode`);
+    }
+    return {
+      idHash: readString(Item, "idHash", table),
+      userId: readString(Item, "userId", table),
+      partnerId: readString(Item, "partnerId", table),
+      shell: shell as ShellMode,
+      chat: readBoolean(Item, "chat", table),
+      createdAt: readNumber(Item, "createdAt", table),
+      expiresAt,
+    };
+  }
+
+  async delete(idHash: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { idHash: str(idHash) } }));
+  }
+}

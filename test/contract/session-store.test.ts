@@ -1,0 +1,75 @@
+/** SessionStore contract: put/get/delete by id hash; expired sessions are absent whatever TTL has done. */
+import { createHash, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { Session } from "../../lambdas/ports/index.ts";
+import { uniquePartnerId, useWorld, WORLD_KINDS } from "./worlds.ts";
+
+function session(overrides: Partial<Session> = {}): Session {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    idHash: createHash("sha256").update(randomBytes(32)).digest("hex"),
+    userId: `u-${randomBytes(6).toString("hex")}`,
+    partnerId: uniquePartnerId(),
+    shell: "embedded",
+    chat: true,
+    createdAt: now,
+    expiresAt: now + 3600,
+    ...overrides,
+  };
+}
+
+describe.each(WORLD_KINDS)("SessionStore contract [%s]", (kind) => {
+  const world = useWorld(kind, "sessions");
+
+  it("returns what was put, field for field", async () => {
+    const { sessions } = world().deps;
+    const full = session({ shell: "full", chat: false });
+    const minimal = session({ shell: "minimal", chat: true });
+    await sessions.put(full);
+    await sessions.put(minimal);
+    expect(await sessions.get(full.idHash, Date.now())).toEqual(full);
+    expect(await sessions.get(minimal.idHash, Date.now())).toEqual(minimal);
+  });
+
+  it("answers undefined for an unknown id hash", async () => {
+    expect(await world().deps.sessions.get(session().idHash, Date.now())).toBeUndefined();
+  });
+
+  it("treats a session as absent from its expiresAt second on", async () => {
+    const { sessions } = world().deps;
+    const s = session();
+    await sessions.put(s);
+    expect(await sessions.get(s.idHash, (s.expiresAt - 1) * 1000 + 999)).toEqual(s);
+    expect(await sessions.get(s.idHash, s.expiresAt * 1000)).toBeUndefined();
+    expect(await sessions.get(s.idHash, (s.expiresAt + 86_400) * 1000)).toBeUndefined();
+  });
+
+  it("treats an already-expired stored session as absent (TTL deletion is lazy)", async () => {
+    const { sessions } = world().deps;
+    const now = Math.floor(Date.now() / 1000);
+    const stale = session({ createdAt: now - 7200, expiresAt: now - 3600 });
+    await sessions.put(stale);
+    expect(await sessions.get(stale.idHash, Date.now())).toBeUndefined();
+  });
+
+  it("deletes a session, and deleting an unknown one is not an error", async () => {
+    const { sessions } = world().deps;
+    const s = session();
+    const other = session();
+    await sessions.put(s);
+    await sessions.put(other);
+    await sessions.delete(s.idHash);
+    expect(await sessions.get(s.idHash, Date.now())).toBeUndefined();
+    expect(await sessions.get(other.idHash, Date.now())).toEqual(other);
+    await expect(sessions.delete(s.idHash)).resolves.toBeUndefined();
+  });
+
+  it("replaces a session put again under the same id hash", async () => {
+    const { sessions } = world().deps;
+    const s = session();
+    await sessions.put(s);
+    const replaced = { ...s, shell: "minimal" as const, chat: false, expiresAt: s.expiresAt + 60 };
+    await sessions.put(replaced);
+    expect(await sessions.get(s.idHash, Date.now())).toEqual(replaced);
+  });
+});
