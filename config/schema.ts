@@ -10,7 +10,13 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+// zod/mini: the same validator with a functional API that tree-shakes, so each Lambda
+// bundle carries ~25 KB of it instead of ~440 KB (see test/unit/budgets.test.ts).
+import en from "zod/v4/locales/en.js";
+import * as z from "zod/mini";
+
+// English messages only: `z.locales` would bundle every language.
+z.config(en());
 
 export const ENVIRONMENTS = ["local", "integration", "staging", "production"] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
@@ -30,136 +36,130 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || hostname.startsWith("127.") || hostname.endsWith(".localhost");
 }
 
+/** Why `value` is not an exact origin, or undefined when it is one. */
+export function originProblem(value: string): string | undefined {
+  if (value === "null" || value.includes("*")) return `"${value}" is not an exact origin (no wildcards, never "null")`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL origin`;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `"${value}" must use http or https`;
+  if (url.origin !== value) {
+    return `"${value}" must be exactly scheme://host[:port] (lower-case, no path, no trailing slash); did you mean "${url.origin}"?`;
+  }
+  return undefined;
+}
+
 /**
  * An origin is exactly `scheme://host[:port]`: what a browser puts in
  * `MessageEvent.origin` and `Origin`, and what CSP `frame-ancestors` matches.
  * Anything else (a path, a wildcard, `null`, a trailing slash) is refused so
  * that an allowlist entry can only ever mean one origin.
  */
-const origin = z.string().superRefine((value, ctx) => {
-  if (value === "null" || value.includes("*")) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not an exact origin (no wildcards, never "null")` });
-    return;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL origin` });
-    return;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    ctx.addIssue({ code: "custom", message: `"${value}" must use http or https` });
-    return;
-  }
-  if (url.origin !== value) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${value}" must be exactly scheme://host[:port] (lower-case, no path, no trailing slash); did you mean "${url.origin}"?`,
-    });
-  }
-});
+const origin = z.string().check(
+  z.superRefine((value, ctx) => {
+    const problem = originProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: value });
+  }),
+);
 
 const appPath = z
   .string()
-  .regex(/^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "must be an absolute path on the app, like /dashboard");
+  .check(z.regex(/^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "must be an absolute path on the app, like /dashboard"));
 
-const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a #rrggbb colour");
+const colour = z.string().check(z.regex(/^#[0-9a-fA-F]{6}$/, "must be a #rrggbb colour"));
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const integer = (min: number, max?: number) =>
+  max === undefined ? z.number().check(z.int(), z.minimum(min)) : z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
-export const partnerSchema = z
-  .object({
-    id: z.string().regex(PARTNER_ID_PATTERN, "must match ^[a-z0-9][a-z0-9-]{1,62}$"),
-    displayName: z.string().min(1).max(100),
-    enabled: z.boolean().default(true),
-    allowedOrigins: z.array(origin).min(1).max(20),
-    branding: z
-      .object({
-        displayName: z.string().min(1).max(100),
-        logoUrl: z.url({ protocol: /^https?$/ }).optional(),
-        primaryColor: colour,
-      })
-      .strict(),
-    shell: z
-      .object({
-        mode: z.enum(SHELL_MODES).default("embedded"),
-        chat: z.boolean().default(true),
-        /** Which of the shell defaults the SDK's `shell`/`chat` options may override. */
-        allowOverride: z
-          .object({ mode: z.boolean().default(false), chat: z.boolean().default(false) })
-          .strict()
-          .default({ mode: false, chat: false }),
-      })
-      .strict(),
-    firstRunPath: appPath.default(DEFAULT_FIRST_RUN_PATH),
-    /** Path prefixes `initialPath` must fall under (segment-wise); absent = any app path. */
-    allowedPaths: z.array(appPath).min(1).optional(),
-    freeLimit: z
-      .object({
-        metric: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lower-case metric name"),
-        threshold: z.number().int().min(0),
-      })
-      .strict(),
-    maxTokenLifetimeSeconds: z.number().int().min(30).max(MAX_TOKEN_LIFETIME_SECONDS).default(DEFAULT_TOKEN_LIFETIME_SECONDS),
-  })
-  .strict();
+export const partnerSchema = z.strictObject({
+  id: z.string().check(z.regex(PARTNER_ID_PATTERN, "must match ^[a-z0-9][a-z0-9-]{1,62}$")),
+  displayName: text(100),
+  enabled: z._default(z.boolean(), true),
+  allowedOrigins: z.array(origin).check(z.minLength(1), z.maxLength(20)),
+  branding: z.strictObject({
+    displayName: text(100),
+    logoUrl: z.optional(z.url({ protocol: /^https?$/ })),
+    primaryColor: colour,
+  }),
+  shell: z.strictObject({
+    mode: z._default(z.enum(SHELL_MODES), "embedded"),
+    chat: z._default(z.boolean(), true),
+    /** Which of the shell defaults the SDK's `shell`/`chat` options may override. */
+    allowOverride: z._default(
+      z.strictObject({ mode: z._default(z.boolean(), false), chat: z._default(z.boolean(), false) }),
+      { mode: false, chat: false },
+    ),
+  }),
+  firstRunPath: z._default(appPath, DEFAULT_FIRST_RUN_PATH),
+  /** Path prefixes `initialPath` must fall under (segment-wise); absent = any app path. */
+  allowedPaths: z.optional(z.array(appPath).check(z.minLength(1))),
+  freeLimit: z.strictObject({
+    metric: z.string().check(z.regex(/^[a-z][a-z0-9_.-]{0,63}$/, "must be a lower-case metric name")),
+    threshold: integer(0),
+  }),
+  maxTokenLifetimeSeconds: z._default(integer(30, MAX_TOKEN_LIFETIME_SECONDS), DEFAULT_TOKEN_LIFETIME_SECONDS),
+});
 
 export type PartnerConfig = z.output<typeof partnerSchema>;
 export type PartnerConfigInput = z.input<typeof partnerSchema>;
 
 export const environmentSchema = z
-  .object({
+  .strictObject({
     environment: z.enum(ENVIRONMENTS),
     /** Origin that serves embed.js, /embed/* and the workspace; production is https://app.jupid.com. */
     appUrl: origin,
     /** Prefix of workspace paths on appUrl ("" when the real app serves /, "/app" for the stub workspace). */
-    workspaceBasePath: z
-      .string()
-      .regex(/^(\/[a-z0-9-]+)*$/, "must be empty or like /app")
-      .default(""),
-    sessionLifetimeSeconds: z.number().int().min(300).max(7 * 24 * 3600).default(8 * 3600),
+    workspaceBasePath: z._default(z.string().check(z.regex(/^(\/[a-z0-9-]+)*$/, "must be empty or like /app")), ""),
+    sessionLifetimeSeconds: z._default(integer(300, 7 * 24 * 3600), 8 * 3600),
     /** How long the previous partner key stays valid after a rotation. */
-    keyRotationOverlapSeconds: z.number().int().min(0).max(30 * 24 * 3600).default(24 * 3600),
+    keyRotationOverlapSeconds: z._default(integer(0, 30 * 24 * 3600), 24 * 3600),
     /** How long partner keys and records are cached in a warm process. */
-    cacheSeconds: z.number().int().min(0).max(900).default(300),
+    cacheSeconds: z._default(integer(0, 900), 300),
     /** AWS account and region for the stack; the CLI's defaults when absent. */
-    aws: z
-      .object({ account: z.string().regex(/^\d{12}$/).optional(), region: z.string().min(1).optional() })
-      .strict()
-      .optional(),
+    aws: z.optional(
+      z.strictObject({
+        account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
+        region: z.optional(z.string().check(z.minLength(1))),
+      }),
+    ),
     /** Custom domain for CloudFront (needs an ACM certificate in us-east-1). */
-    domain: z
-      .object({ name: z.string().min(1), certificateArn: z.string().startsWith("arn:") })
-      .strict()
-      .optional(),
+    domain: z.optional(
+      z.strictObject({ name: z.string().check(z.minLength(1)), certificateArn: z.string().check(z.startsWith("arn:")) }),
+    ),
     /** Origin of the real Jupid app behind CloudFront's default behaviour; the stub workspace when absent. */
-    workspaceOrigin: z.string().optional(),
+    workspaceOrigin: z.optional(z.string()),
     partners: z.array(partnerSchema),
   })
-  .strict()
-  .superRefine((env, ctx) => {
-    const seen = new Set<string>();
-    env.partners.forEach((partner, index) => {
-      if (seen.has(partner.id)) {
-        ctx.addIssue({ code: "custom", path: ["partners", index, "id"], message: `duplicate partner id "${partner.id}"` });
+  .check(
+    z.superRefine((env, ctx) => {
+      const seen = new Set<string>();
+      env.partners.forEach((partner, index) => {
+        if (seen.has(partner.id)) {
+          ctx.addIssue({ code: "custom", path: ["partners", index, "id"], message: `duplicate partner id "${partner.id}"`, input: partner.id });
+        }
+        seen.add(partner.id);
+        if (env.environment === "production") {
+          partner.allowedOrigins.forEach((value, originIndex) => {
+            const url = new URL(value);
+            if (url.protocol !== "https:" || isLoopbackHost(url.hostname)) {
+              ctx.addIssue({
+                code: "custom",
+                path: ["partners", index, "allowedOrigins", originIndex],
+                message: `"${value}" is not allowed in production (https only, no localhost or loopback)`,
+                input: value,
+              });
+            }
+          });
+        }
+      });
+      if (env.environment === "production" && !env.appUrl.startsWith("https://")) {
+        ctx.addIssue({ code: "custom", path: ["appUrl"], message: "production appUrl must be https", input: env.appUrl });
       }
-      seen.add(partner.id);
-      if (env.environment === "production") {
-        partner.allowedOrigins.forEach((value, originIndex) => {
-          const url = new URL(value);
-          if (url.protocol !== "https:" || isLoopbackHost(url.hostname)) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["partners", index, "allowedOrigins", originIndex],
-              message: `"${value}" is not allowed in production (https only, no localhost or loopback)`,
-            });
-          }
-        });
-      }
-    });
-    if (env.environment === "production" && !env.appUrl.startsWith("https://")) {
-      ctx.addIssue({ code: "custom", path: ["appUrl"], message: "production appUrl must be https" });
-    }
-  });
+    }),
+  );
 
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 

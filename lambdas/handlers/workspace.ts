@@ -24,7 +24,7 @@ export function createWorkspaceHandler(runtime: RuntimeSource) {
       return html(401, renderSignedOutPage(), `default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; ${frameAncestors([])}`);
     }
     const path = event.path.slice(settings.workspaceBasePath.length) || "/";
-    return html(200, renderWorkspacePage({ user, session, partner, path }), workspacePageCsp(partner.allowedOrigins));
+    return html(200, renderWorkspacePage({ user, session, partner, path, workspaceBasePath: settings.workspaceBasePath, now: deps.clock() }), workspacePageCsp(partner.allowedOrigins));
   });
 }
 

@@ -8,13 +8,15 @@ const BASE_HEADERS: Headers = {
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
-  "Cross-Origin-Resource-Policy": "same-origin",
 };
+// Pages are framed by partner sites (which may send COEP: require-corp); their
+// framing is governed by CSP frame-ancestors, so only API answers are same-origin.
+const API_HEADERS: Headers = { "Cross-Origin-Resource-Policy": "same-origin" };
 
 export function json(status: number, body: unknown, headers: Headers = {}): HttpResult {
   return {
     statusCode: status,
-    headers: { ...BASE_HEADERS, "Content-Type": "application/json; charset=utf-8", ...headers },
+    headers: { ...BASE_HEADERS, ...API_HEADERS, "Content-Type": "application/json; charset=utf-8", ...headers },
     body: JSON.stringify(body),
   };
 }

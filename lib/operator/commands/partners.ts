@@ -1,0 +1,152 @@
+/** `partners list | show | handover`: the partner file of an environment, read through the gateway's own loader. */
+import type { PartnerConfig } from "../../../config/schema.ts";
+import { positionals, stringOption } from "../args.ts";
+import { AWS_OPTIONS, type Command, ENV_OPTIONS, envFlags, mayReveal, REVEAL_OPTION, secretsAdmin } from "../command.ts";
+import { findPartner, localSecretsFile, readLocalSecret, secretPrefix, selectEnvironment } from "../environment.ts";
+import { buildHandover, formatHandover, type HandoverSecret } from "../handover.ts";
+import { CliError, columns, EXIT } from "../io.ts";
+import { currentKey } from "../partner-secrets-admin.ts";
+
+const list: Command = {
+  name: "partners list",
+  usage: "partners list [--env <env>] [--config <file>] [--json]",
+  summary: "List the partners of an environment (the partner file, validated as the gateway and the CDK app do).",
+  details: "--env defaults to JUPID_ENV, else local. An invalid file prints the loader's message (file, partner, field) and exits 3.",
+  options: { ...ENV_OPTIONS },
+  examples: ["jupid-embed partners list --env staging", "jupid-embed partners list --env production --json"],
+  async run(args, { io, out }) {
+    positionals(args, [], "partners list");
+    const selected = selectEnvironment(envFlags(args), io);
+    if (out.json) {
+      out.printJson({
+        environment: selected.name,
+        file: selected.file,
+        appUrl: selected.config.appUrl,
+        partners: selected.config.partners.map((p) => ({
+          id: p.id,
+          displayName: p.displayName,
+          enabled: p.enabled,
+          allowedOrigins: p.allowedOrigins,
+          maxTokenLifetimeSeconds: p.maxTokenLifetimeSeconds,
+        })),
+      });
+      return EXIT.OK;
+    }
+    out.print(`${selected.config.partners.length} partner(s) in ${selected.file} (${selected.name}, ${selected.config.appUrl})\n`);
+    if (selected.config.partners.length > 0) {
+      out.print(
+        columns([
+          ["ID", "NAME", "ENABLED", "MAX TTL", "SHELL", "ORIGINS"],
+          ...selected.config.partners.map((p) => [
+            p.id,
+            p.displayName,
+            p.enabled ? "yes" : "no",
+            `${p.maxTokenLifetimeSeconds}s`,
+            p.shell.mode,
+            p.allowedOrigins.join(" "),
+          ]),
+        ]),
+      );
+    }
+    return EXIT.OK;
+  },
+};
+
+const show: Command = {
+  name: "partners show",
+  usage: "partners show <partnerId> [--env <env>] [--config <file>] [--json]",
+  summary: "Show one partner's configuration (defaults applied) and its URLs.",
+  options: { ...ENV_OPTIONS },
+  examples: ["jupid-embed partners show acme-books --env staging"],
+  async run(args, { io, out }) {
+    const [partnerId] = positionals(args, ["partnerId"], "partners show") as [string];
+    const selected = selectEnvironment(envFlags(args), io);
+    const partner = findPartner(selected, partnerId);
+    const urls = partnerUrls(selected.config.appUrl, partner);
+    const secretLocation =
+      selected.name === "local" ? localSecretsFile(selected.name, io) : `Secrets Manager ${secretPrefix(selected.name, io)}${partner.id}`;
+    if (out.json) {
+      out.printJson({ environment: selected.name, file: selected.file, partner, urls, secret: secretLocation });
+      return EXIT.OK;
+    }
+    out.print(
+      columns([
+        ["Partner", `${partner.id} (${partner.displayName})`],
+        ["Environment", `${selected.name} (${selected.file})`],
+        ["Enabled", partner.enabled ? "yes" : "NO: sign-ins are refused with PARTNER_DISABLED"],
+        ...partner.allowedOrigins.map((origin, i) => [i === 0 ? "Allowed origins" : "", origin]),
+        ["Branding", `${partner.branding.displayName}, ${partner.branding.primaryColor}${partner.branding.logoUrl ? `, ${partner.branding.logoUrl}` : ""}`],
+        [
+          "Shell",
+          `${partner.shell.mode}, chat ${partner.shell.chat ? "on" : "off"}; SDK may override: mode ${partner.shell.allowOverride.mode ? "yes" : "no"}, chat ${partner.shell.allowOverride.chat ? "yes" : "no"}`,
+        ],
+        ["First-run path", partner.firstRunPath],
+        ["Allowed paths", partner.allowedPaths?.join(", ") ?? "any app path"],
+        ["Free limit", `${partner.freeLimit.threshold} ${partner.freeLimit.metric}`],
+        ["Max token TTL", `${partner.maxTokenLifetimeSeconds} s`],
+        ["Embed page", urls.embedPage],
+        ["Redirect entry", urls.redirectEntry],
+        ["embed.js", urls.embedJs],
+        ["Secret", secretLocation],
+      ]),
+    );
+    return EXIT.OK;
+  },
+};
+
+const handover: Command = {
+  name: "partners handover",
+  usage: "partners handover <partnerId> [--env <env>] [--reveal] [--json]",
+  summary: "Print the environment values Jupid sends a partner, in one block (secret only on request).",
+  details: [
+    "Partner ID, app URL, embed.js URL, audience, allowed origins, token rules, token endpoint and signing secret.",
+    "The signing secret is printed only when stdout is a terminal, or with --reveal (needed for --json too);",
+    "otherwise a line says how to reveal it. For env local the secret comes from the local gateway's",
+    "secrets file (JUPID_LOCAL_SECRETS, default .local/secrets.local.json, created by `npm start`);",
+    "for the AWS environments from Secrets Manager (AWSCURRENT). Send the block over a secure channel.",
+  ].join("\n"),
+  options: { ...ENV_OPTIONS, ...REVEAL_OPTION, ...AWS_OPTIONS },
+  examples: [
+    "jupid-embed partners handover acme-books --env staging            # on a terminal: includes the secret",
+    "jupid-embed partners handover acme-books --env staging --reveal > handover.txt",
+  ],
+  async run(args, ctx) {
+    const { io, out } = ctx;
+    const [partnerId] = positionals(args, ["partnerId"], "partners handover") as [string];
+    const selected = selectEnvironment(envFlags(args), io);
+    const partner = findPartner(selected, partnerId);
+    const reveal = mayReveal(args, out);
+    const revealHint = `re-run on a terminal or with --reveal: jupid-embed partners handover ${partner.id} --env ${selected.name} --reveal`;
+    let secret: HandoverSecret;
+    if (selected.name === "local") {
+      const file = localSecretsFile(selected.name, io);
+      secret = reveal ? { value: readLocalSecret(file, partner.id), location: file } : { location: file, revealHint };
+    } else {
+      const location = `Secrets Manager ${secretPrefix(selected.name, io, stringOption(args, "secret-prefix"))}${partner.id}`;
+      if (reveal) {
+        const admin = await secretsAdmin(selected, args, ctx);
+        out.progress(`reading ${admin.secretName(partner.id)}`);
+        const current = currentKey(await admin.describe(partner.id));
+        if (!current) throw new CliError("SECRET_NOT_FOUND", `${admin.secretName(partner.id)} has no current version`, EXIT.FAILED);
+        secret = { value: current.secret, location, kid: current.kid };
+      } else {
+        secret = { location, revealHint };
+      }
+    }
+    const block = buildHandover(selected.config, partner, secret);
+    if (out.json) out.printJson(block);
+    else out.print(formatHandover(block));
+    if (!partner.enabled) out.warn(`${partner.id} is disabled in ${selected.name}: sign-ins are refused until it is enabled`);
+    return EXIT.OK;
+  },
+};
+
+export function partnerUrls(appUrl: string, partner: Pick<PartnerConfig, "id">) {
+  return {
+    embedPage: `${appUrl}/embed/${partner.id}`,
+    redirectEntry: `${appUrl}/partner/${partner.id}/enter`,
+    embedJs: `${appUrl}/embed.js`,
+  };
+}
+
+export const partnerCommands: readonly Command[] = [list, show, handover];

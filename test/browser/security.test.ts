@@ -1,0 +1,257 @@
+/**
+ * Who may frame the embed and who may talk to it, in headless Chromium:
+ * CSP frame-ancestors, exact origins, exact windows, embed ids, and a token
+ * that only ever travels to the app origin.
+ */
+import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  callHandle,
+  events,
+  FIRST_RUN_PATH,
+  frameIn,
+  launchChromium,
+  mount,
+  openHarness,
+  PARTNER_ID,
+  type Stack,
+  sleep,
+  startStack,
+  tokenCalls,
+  types,
+  waitForEvent,
+  workspaceFrame,
+} from "./support.ts";
+
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+beforeEach(async () => {
+  context = await browser.newContext();
+});
+afterEach(async () => {
+  await context.close();
+});
+
+const embedIdOf = (frameName: string) => new URLSearchParams(frameName).get("id") as string;
+
+describe("framing", () => {
+  it("a page on an origin the partner does not allow cannot frame the embed: FRAME_BLOCKED, no token leaves the page", async () => {
+    const page = await openHarness(context, stack, stack.evilUrl);
+    const refusals: string[] = [];
+    page.on("console", (message) => {
+      if (message.text().includes("frame-ancestors")) refusals.push(message.text());
+    });
+    await mount(page, { key: "a", container: "#a", token: stack.token() });
+    const list = await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
+    expect(list).toHaveLength(1);
+    expect(list[0]?.message).toContain(stack.evilUrl);
+    expect(await tokenCalls(page)).toBe(0);
+    expect(refusals.join("\n")).toContain(stack.harnessUrl);
+    // The browser shows its own error page, not Jupid's.
+    expect(await (await frameIn(page, "#a")).$("#jupid-config").catch(() => null)).toBeNull();
+  });
+
+  it("an unknown partner id gives FRAME_BLOCKED (404 that nobody may frame)", async () => {
+    const page = await openHarness(context, stack);
+    await mount(page, { key: "a", container: "#a", partnerId: "no-such-partner" });
+    await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
+    expect(await tokenCalls(page)).toBe(0);
+  });
+
+  it("the gateway refuses a sign-in that names a parent origin the partner does not allow (ORIGIN_NOT_ALLOWED)", async () => {
+    const page = await openHarness(context, stack);
+    await mount(page, { key: "a", container: "#a", getToken: "fail" });
+    await waitForEvent(page, "a", "ready");
+    const frame = await frameIn(page, "#a");
+    const answer = await frame.evaluate(
+      async ({ url, token, parentOrigin }) => {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ token, parentOrigin }),
+        });
+        return { status: response.status, body: await response.json() };
+      },
+      { url: `/embed/${PARTNER_ID}/session`, token: stack.token(), parentOrigin: stack.evilUrl },
+    );
+    expect(answer).toMatchObject({ status: 403, body: { error: { code: "ORIGIN_NOT_ALLOWED" } } });
+  });
+
+  it("the bootstrap page opened directly (not framed by the SDK) stays passive", async () => {
+    const page = await context.newPage();
+    await page.goto(`${stack.appUrl}/embed/${PARTNER_ID}`);
+    expect(await page.textContent("#status")).toMatch(/inside a partner app/);
+  });
+});
+
+describe("messages the SDK accepts", () => {
+  it("ignores forged frame messages from the page itself and from another app-origin window", async () => {
+    const page = await openHarness(context, stack);
+    const name = await mount(page, { key: "a", container: "#a" });
+    await waitForEvent(page, "a", "navigate");
+    await sleep(150);
+    const before = await events(page, "a");
+    const embedId = embedIdOf(name);
+    const forged = [
+      { type: "jupid:authenticated", embedId, firstRun: true },
+      { type: "jupid:error", embedId, code: "FORGED", message: "forged" },
+      { type: "jupid:navigate", embedId, path: "/forged" },
+      { type: "jupid:resize", embedId, height: 99 },
+      { type: "jupid:tokenRequired", embedId },
+      { type: "jupid:authRequired", embedId, code: "TOKEN_EXPIRED" },
+    ];
+
+    // 1. Right embed id, wrong window and origin: the partner page (or any script on it) posting to itself.
+    await page.evaluate((messages) => {
+      for (const message of messages) window.postMessage(message, "*");
+    }, forged);
+
+    // 2. Right embed id and the app origin, but another window: a second Jupid frame claiming this embed's id.
+    await page.evaluate(
+      ({ src, frameName }) => {
+        const impostor = document.createElement("iframe");
+        impostor.name = frameName;
+        impostor.id = "impostor";
+        impostor.src = src;
+        document.body.append(impostor);
+      },
+      { src: `${stack.appUrl}/embed/${PARTNER_ID}`, frameName: name },
+    );
+    const impostor = (await (await page.waitForSelector("#impostor")).contentFrame()) as Frame;
+    await impostor.waitForSelector("#status");
+    await impostor.evaluate((messages) => {
+      for (const message of messages) window.parent.postMessage(message, "*");
+    }, forged);
+    await sleep(400);
+
+    expect(await events(page, "a")).toEqual(before);
+    expect(await tokenCalls(page)).toBe(1);
+    // The impostor's own `ready` was not answered: it never got an auth message, so it is still waiting.
+    expect(await impostor.textContent("#status")).toMatch(/Connecting/);
+  });
+
+  it("never sends the token to a frame that navigated to another origin", async () => {
+    const page = await openHarness(context, stack);
+    const secretToken = stack.token();
+    // A hostile script on the page re-points the iframe before the handshake; the impostor says `ready` with the right id.
+    await page.evaluate(
+      ({ o, impostor }) => {
+        const harness = (window as unknown as { harness: { mount(o: unknown): string; handles: Record<string, { iframe: HTMLIFrameElement }> } })
+          .harness;
+        harness.mount(o);
+        (harness.handles.a as { iframe: HTMLIFrameElement }).iframe.src = impostor;
+      },
+      { o: { key: "a", container: "#a", partnerId: PARTNER_ID, token: secretToken, user: { sub: "x", name: "X", email: "x@acme.example" } }, impostor: `${stack.evilUrl}/impostor` },
+    );
+    const list = await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
+    expect(types(list)).toEqual(["error"]);
+    const frame = await frameIn(page, "#a");
+    expect(new URL(frame.url()).origin).toBe(stack.evilUrl);
+    expect(await frame.evaluate(() => (window as unknown as { received: unknown[] }).received)).toEqual([]);
+    expect(await tokenCalls(page)).toBe(0);
+  });
+
+  it("refuses a frame that speaks another protocol version (PROTOCOL_MISMATCH) and sends it nothing", async () => {
+    // A stale or future bootstrap: the real page with its `ready` saying v:2 (CSP dropped so the edited script runs).
+    await context.route(`${stack.appUrl}/embed/${PARTNER_ID}`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replace(/"jupid:ready",\{v:1,/, '"jupid:ready",{v:2,');
+      const headers = { ...response.headers() };
+      delete headers["content-security-policy"];
+      await route.fulfill({ response, body, headers });
+    });
+    const page = await openHarness(context, stack);
+    await mount(page, { key: "a", container: "#a", token: stack.token() });
+    const list = await waitForEvent(page, "a", "error", { code: "PROTOCOL_MISMATCH" });
+    expect(types(list)).toEqual(["error"]);
+    await sleep(300);
+    // Nothing was sent: the frame still waits for its first message.
+    expect(await (await frameIn(page, "#a")).textContent("#status")).toMatch(/Connecting/);
+  });
+});
+
+describe("messages the frame accepts", () => {
+  async function signedIn(page: Page): Promise<{ frame: Frame; embedId: string }> {
+    const name = await mount(page, { key: "a", container: "#a" });
+    await waitForEvent(page, "a", "navigate");
+    return { frame: await workspaceFrame(page, "#a", FIRST_RUN_PATH), embedId: embedIdOf(name) };
+  }
+
+  it("obeys navigate/signOut only from its parent window, from an allowed origin, for its own embed id", async () => {
+    const page = await openHarness(context, stack);
+    const { embedId } = await signedIn(page);
+    const navigate = { type: "jupid:navigate", embedId, path: "/forged" };
+    const signOut = { type: "jupid:signOut", embedId };
+
+    // A sibling frame on the partner's own origin (another window, allowed origin).
+    await page.evaluate(
+      ({ messages, appUrl }) => {
+        const sibling = document.createElement("iframe");
+        document.body.append(sibling);
+        const target = (document.querySelector("#a iframe") as HTMLIFrameElement).contentWindow as Window;
+        // The function belongs to the sibling's realm, so the sibling is the message's source.
+        const post = new (sibling.contentWindow as unknown as { Function: FunctionConstructor }).Function(
+          "target",
+          "message",
+          "origin",
+          "target.postMessage(message, origin)",
+        );
+        for (const message of messages) post(target, message, appUrl);
+      },
+      { messages: [navigate, signOut], appUrl: stack.appUrl },
+    );
+    // A frame on an origin no partner allows.
+    await page.evaluate((src) => {
+      const evil = document.createElement("iframe");
+      evil.id = "evil";
+      evil.src = src;
+      document.body.append(evil);
+    }, `${stack.evilUrl}/harness`);
+    const evil = (await (await page.waitForSelector("#evil")).contentFrame()) as Frame;
+    await evil.waitForLoadState();
+    await evil.evaluate((messages) => {
+      for (const message of messages) window.parent.frames[0]?.postMessage(message, "*");
+    }, [navigate, signOut]);
+    // The parent itself, but with another embed's id.
+    await page.evaluate(
+      ({ messages, appUrl }) => {
+        const target = (document.querySelector("#a iframe") as HTMLIFrameElement).contentWindow as Window;
+        for (const message of messages) target.postMessage({ ...message, embedId: "someone-else" }, appUrl);
+      },
+      { messages: [navigate, signOut], appUrl: stack.appUrl },
+    );
+    await sleep(500);
+
+    const frame = await workspaceFrame(page, "#a", FIRST_RUN_PATH);
+    expect(await frame.textContent("#path")).toBe(FIRST_RUN_PATH);
+    expect(await frame.evaluate((url) => fetch(url).then((r) => r.status), `/embed/${PARTNER_ID}/session`)).toBe(200);
+    expect((await events(page, "a")).filter((e) => e.type === "navigate")).toHaveLength(1);
+
+    // Control: the same message from the right window, origin and id is obeyed.
+    await callHandle(page, "a", "navigate", "/reports");
+    await waitForEvent(page, "a", "navigate", { path: "/reports" });
+  });
+
+  it("reports PROTOCOL_MISMATCH when the parent speaks another protocol version", async () => {
+    const page = await openHarness(context, stack);
+    const name = await mount(page, { key: "a", container: "#a", getToken: "fail" });
+    await waitForEvent(page, "a", "ready");
+    await page.evaluate(
+      ({ embedId, appUrl }) => {
+        const target = (document.querySelector("#a iframe") as HTMLIFrameElement).contentWindow as Window;
+        target.postMessage({ type: "jupid:auth", embedId, v: 99 }, appUrl);
+      },
+      { embedId: embedIdOf(name), appUrl: stack.appUrl },
+    );
+    await waitForEvent(page, "a", "error", { code: "PROTOCOL_MISMATCH" });
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * `npm start` as a newcomer runs it: the real entry point in its own process,
+ * then a token minted with the secret from JUPID_LOCAL_SECRETS becomes a session.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintToken } from "../fixtures/tokens.ts";
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+let child: ChildProcess;
+let output = "";
+let gatewayUrl = "";
+let partnerUrl = "";
+const dir = mkdtempSync(join(tmpdir(), "jupid-start-"));
+const secretsFile = join(dir, "secrets.json");
+
+beforeAll(async () => {
+  child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), ["lambdas/local/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, JUPID_PORT: "0", PARTNER_PORT: "0", JUPID_LOCAL_SECRETS: secretsFile },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const gateway = /Jupid local gateway\s+(http:\/\/\S+)/.exec(output);
+    const partner = /Demo partner site\s+(http:\/\/\S+)/.exec(output);
+    if (gateway && partner) {
+      gatewayUrl = gateway[1] as string;
+      partnerUrl = partner[1] as string;
+      return;
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`npm start did not come up:\n${output}`);
+});
+
+afterAll(() => {
+  child?.kill("SIGTERM");
+});
+
+describe("npm start", () => {
+  it("creates the local secrets file (0600) with a secret per partner", () => {
+    const secrets = JSON.parse(readFileSync(secretsFile, "utf8"));
+    expect(Object.keys(secrets)).toEqual(["acme-books", "globex", "initech"]);
+    expect(secrets["acme-books"].length).toBeGreaterThanOrEqual(32);
+    expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
+  });
+
+  it("turns a token minted with that secret into a session (the curl flow)", async () => {
+    const secret = JSON.parse(readFileSync(secretsFile, "utf8"))["acme-books"];
+    const token = mintToken("acme-books", { secret, claims: { iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300 } });
+    const response = await fetch(`${gatewayUrl}/embed/acme-books/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, parentOrigin: "http://localhost:3000" }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ firstRun: true, redirectTo: "/app/onboarding/connect-accounts" });
+    expect(output).not.toContain(secret);
+    expect(output).not.toContain(token.split(".")[2]);
+  });
+
+  it("serves embed.js and the demo partner page", async () => {
+    expect((await fetch(`${gatewayUrl}/embed.js`)).status).toBe(200);
+    const page = await fetch(partnerUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("/embed.js");
+  });
+});

@@ -1,0 +1,30 @@
+/** The ESM entry is side-effect free: importing it under Node (SSR) touches neither window nor document. */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DIST_DIR, packageVersion } from "../../scripts/build.ts";
+
+describe("sdk ESM entry", () => {
+  it("imports from source without a DOM", async () => {
+    expect(typeof (globalThis as { window?: unknown }).window).toBe("undefined");
+    expect(typeof (globalThis as { document?: unknown }).document).toBe("undefined");
+    const sdk = await import("../../sdk/src/index.ts");
+    expect(typeof sdk.mount).toBe("function");
+    expect(sdk.DEFAULT_APP_URL).toBe("https://app.jupid.com");
+    expect(sdk.PROTOCOL_VERSION).toBe(1);
+  });
+
+  it.runIf(existsSync(join(DIST_DIR, "index.js")))("the built sdk/dist/index.js imports without a DOM and has types", async () => {
+    const sdk = await import(join(DIST_DIR, "index.js"));
+    expect(typeof sdk.mount).toBe("function");
+    expect(sdk.version).toBe(packageVersion());
+    const types = readFileSync(join(DIST_DIR, "index.d.ts"), "utf8");
+    expect(types).toContain("export declare function mount(options: MountOptions): EmbedHandle;");
+    expect(types).not.toMatch(/from "\.\/[^"]+\.ts"/);
+  });
+
+  it("fails with a clear error, not at import, when mount() runs without a DOM", async () => {
+    const { mount } = await import("../../sdk/src/index.ts");
+    expect(() => mount({ partnerId: "acme-books", container: "#x", token: "t" })).toThrow();
+  });
+});
