@@ -27,7 +27,7 @@ export interface PartnerSecretsProps {
  *
  * Secrets are always retained: a partner removed from config keeps its
  * secret (and can be re-enabled) until someone retires it on purpose
- * (docs/deploying.md).
+ * (the README (Deploying)).
  */
 export class PartnerSecrets extends Construct {
   readonly prefix: string;
@@ -51,7 +51,7 @@ export class PartnerSecrets extends Construct {
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",
         reason:
-          "The key is shared with a partner's servers, so rotation is a coordinated hand-over (PutSecretValue, then the partner switches within keyRotationOverlapSeconds), not an unattended schedule; see docs/deploying.md.",
+          "The key is shared with a partner's servers, so rotation is a coordinated hand-over (PutSecretValue, then the partner switches within keyRotationOverlapSeconds), not an unattended schedule; see the README (Deploying).",
       });
       secrets.set(partner.id, secret);
     }

@@ -50,7 +50,7 @@ export class EdgeWaf extends Construct {
     } else if (stack.region !== CLOUDFRONT_WAF_REGION) {
       throw new Error(
         `${stack.stackName}: the CloudFront WAF WebACL must be created in ${CLOUDFRONT_WAF_REGION}, but the stack's region is ${stack.region}. ` +
-          `Deploy this environment to ${CLOUDFRONT_WAF_REGION} (config "aws": {"region": "${CLOUDFRONT_WAF_REGION}"}); see docs/deploying.md for the cross-region alternative.`,
+          `Deploy this environment to ${CLOUDFRONT_WAF_REGION} (config "aws": {"region": "${CLOUDFRONT_WAF_REGION}"}); see the README (Deploying) for the cross-region alternative.`,
       );
     }
 
