@@ -12,7 +12,7 @@
  * put into the environment, so they work in every worker.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -212,6 +212,11 @@ class PortTakenError extends EmulatorSetupError {}
 async function startOnce(python: string, port: number): Promise<RunningEmulator> {
   mkdirSync(CACHE_DIR, { recursive: true });
   const logFile = join(CACHE_DIR, `ministack-${port}.log`);
+  // MiniStack unpacks every Lambda into TMPDIR and never cleans up (~130 MB per deploy run):
+  // give it a directory of its own and remove it when it stops.
+  const tmpDir = join(CACHE_DIR, `ministack-tmp-${port}`);
+  rmSync(tmpDir, { recursive: true, force: true });
+  mkdirSync(tmpDir, { recursive: true });
   const fd = openSync(logFile, "w");
   let child: ChildProcess;
   try {
@@ -224,6 +229,7 @@ async function startOnce(python: string, port: number): Promise<RunningEmulator>
         ...process.env,
         GATEWAY_PORT: String(port),
         BIND_HOST: "127.0.0.1",
+        TMPDIR: tmpDir,
         LOG_LEVEL: process.env.MINISTACK_LOG_LEVEL ?? "INFO",
         PERSIST_STATE: "0",
         S3_PERSIST: "0",
@@ -258,6 +264,7 @@ async function startOnce(python: string, port: number): Promise<RunningEmulator>
       }
       await Promise.race([exitedPromise, sleep(2_000)]);
     }
+    rmSync(tmpDir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 60_000;

@@ -1,0 +1,37 @@
+/**
+ * Deterministic budgets: each Lambda handler bundle, built the way the CDK
+ * builds it (bench/lambda-bundles.ts), must stay within 300 KB minified.
+ * Sizes only — timings never fail tests (see `npm run bench`). The embed.js
+ * budget lives with the SDK (test/unit/sdk-budget.test.ts).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleHandlers, HANDLER_NAMES, type HandlerBundle, LAMBDA_BUNDLE_BUDGET_BYTES } from "../../bench/lambda-bundles.ts";
+
+const outDir = mkdtempSync(join(tmpdir(), "jupid-budgets-"));
+let bundles: Map<string, HandlerBundle>;
+
+beforeAll(async () => {
+  bundles = new Map((await bundleHandlers(outDir)).map((b) => [b.name, b]));
+}, 120_000);
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+describe("Lambda handler bundles, built as lib/constructs/embed-function.ts builds them", () => {
+  it.each(HANDLER_NAMES)("%s stays within 300 KB", (name) => {
+    const bundle = bundles.get(name);
+    expect(bundle, `no bundle for ${name}`).toBeDefined();
+    const { bytes, breakdown } = bundle as HandlerBundle;
+    const largest = breakdown
+      .slice(0, 6)
+      .map(([input, size]) => `${input} ${kb(size)}`)
+      .join(", ");
+    expect(bytes, `lambdas/handlers/${name}.ts bundles to ${kb(bytes)} (budget ${kb(LAMBDA_BUNDLE_BUDGET_BYTES)}); largest inputs: ${largest}`).toBeLessThanOrEqual(
+      LAMBDA_BUNDLE_BUDGET_BYTES,
+    );
+  });
+});
