@@ -18,23 +18,15 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { partnerInput, testEnvironment } from "../test/fixtures/partners.ts";
 import { mintToken } from "../test/fixtures/tokens.ts";
 import { startChildGateway } from "./gateway-process.ts";
+import { CHROMIUM_PATH, launchChromium } from "../test/browser/support.ts";
 import type { Measurement } from "./report.ts";
 import { ms, ratio, summarize } from "./stats.ts";
 
-export const CHROMIUM = "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
+const CHROMIUM = CHROMIUM_PATH;
 const PARTNER_ID = "bench-browser";
 const GOAL_MS = 150;
 
@@ -162,7 +154,7 @@ export async function measureBrowserHandshake(options: BrowserOptions = {}): Pro
   gatewayUrl = gateway.url;
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+    browser = await launchChromium();
     const sub = `browser-user-${randomBytes(6).toString("hex")}`;
     const token = () => mintToken(PARTNER_ID, { secret, claims: { sub } }, Math.floor(Date.now() / 1000));
 

@@ -12,6 +12,7 @@
  * put into the environment, so they work in every worker.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -213,8 +214,9 @@ async function startOnce(python: string, port: number): Promise<RunningEmulator>
   mkdirSync(CACHE_DIR, { recursive: true });
   const logFile = join(CACHE_DIR, `ministack-${port}.log`);
   // MiniStack unpacks every Lambda into TMPDIR and never cleans up (~130 MB per deploy run):
-  // give it a directory of its own and remove it when it stops.
-  const tmpDir = join(CACHE_DIR, `ministack-tmp-${port}`);
+  // give it a directory of its own and remove it when it stops. Outside the repo, where
+  // our package.json ("type": "module") would turn its CommonJS Lambda worker into ESM.
+  const tmpDir = join(tmpdir(), `jupid-ministack-${port}`);
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
   const fd = openSync(logFile, "w");
