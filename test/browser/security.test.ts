@@ -154,9 +154,15 @@ describe("messages the SDK accepts", () => {
     );
     const list = await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
     expect(types(list)).toEqual(["error"]);
-    const frame = await frameIn(page, "#a");
-    expect(new URL(frame.url()).origin).toBe(stack.evilUrl);
-    expect(await frame.evaluate(() => (window as unknown as { received: unknown[] }).received)).toEqual([]);
+    // Under load the impostor document may still be attaching when the error arrives: wait for it.
+    let frame = page.frames().find((f) => f.url().startsWith(stack.evilUrl));
+    for (let i = 0; !frame && i < 50; i++) {
+      await sleep(100);
+      frame = page.frames().find((f) => f.url().startsWith(stack.evilUrl));
+    }
+    expect(frame, "the impostor frame never loaded").toBeDefined();
+    await frame?.waitForFunction(() => Array.isArray((window as unknown as { received?: unknown[] }).received));
+    expect(await frame?.evaluate(() => (window as unknown as { received: unknown[] }).received)).toEqual([]);
     expect(await tokenCalls(page)).toBe(0);
   });
 
