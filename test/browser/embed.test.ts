@@ -6,8 +6,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
   BRAND_NAME,
   callHandle,
@@ -15,7 +15,6 @@ import {
   events,
   FIRST_RUN_PATH,
   frameIn,
-  launchChromium,
   logIn,
   mount,
   newUser,
@@ -23,34 +22,17 @@ import {
   PARTNER_ID,
   PATHS_PARTNER_ID,
   type RecordedEvent,
-  type Stack,
   sleep,
-  startStack,
   tokenCalls,
   types,
   waitForEvent,
   workspaceFrame,
 } from "./support.ts";
+import { useBrowserWorld } from "./world.ts";
 
 const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results");
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-});
-afterEach(async () => {
-  await context.close();
-});
+const world = useBrowserWorld({ viewport: { width: 1280, height: 800 } });
 
 /** The demo page's own event log (window.jupidDemo.events). */
 const demoEvents = (page: Page) =>
@@ -67,17 +49,17 @@ const waitForDemo = (page: Page, type: string, count = 1) =>
 
 /** Sign a partner user in once from the server side, so that the browser sees a returning user. */
 async function signInOnce(sub: string): Promise<void> {
-  const response = await fetch(`${stack.appUrl}/embed/${PARTNER_ID}/session`, {
+  const response = await fetch(`${world.stack.appUrl}/embed/${PARTNER_ID}/session`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: stack.token(PARTNER_ID, { sub }), parentOrigin: stack.harnessUrl }),
+    body: JSON.stringify({ token: world.stack.token(PARTNER_ID, { sub }), parentOrigin: world.stack.harnessUrl }),
   });
   expect(response.status).toBe(200);
 }
 
 describe("the demo partner site", () => {
   it("signs a first-run user in through getToken, lands on firstRunPath and shows the user (screenshot)", async () => {
-    const page = await context.newPage();
+    const page = await world.context.newPage();
     const consoleProblems: string[] = [];
     page.on("console", (message) => {
       if (/Content.Security.Policy|Refused to/i.test(message.text())) consoleProblems.push(message.text());
@@ -90,7 +72,7 @@ describe("the demo partner site", () => {
       if (response.url().endsWith("/api/jupid/embed-token")) tokens.push(((await response.json()) as { token: string }).token);
     });
 
-    await page.goto(stack.partnerUrl);
+    await page.goto(world.stack.partnerUrl);
     await page.fill("input[name=name]", "Grace Hopper");
     await page.fill("input[name=email]", "grace@acme.example");
     await page.click("button[type=submit]");
@@ -113,7 +95,7 @@ describe("the demo partner site", () => {
       allow: el.getAttribute("allow"),
       name: el.getAttribute("name"),
     }));
-    expect(iframe.src).toBe(`${stack.appUrl}/embed/${PARTNER_ID}`);
+    expect(iframe.src).toBe(`${world.stack.appUrl}/embed/${PARTNER_ID}`);
     expect(iframe.title).toBe(BRAND_NAME);
     expect(iframe.allow).toBe("storage-access");
 
@@ -122,7 +104,7 @@ describe("the demo partner site", () => {
     const token = tokens[0] as string;
     const carrying = requested.filter((line) => line.includes(token));
     expect(carrying).toHaveLength(1);
-    expect(carrying[0]).toMatch(new RegExp(`^${stack.appUrl}/embed/${PARTNER_ID}/session \\{`));
+    expect(carrying[0]).toMatch(new RegExp(`^${world.stack.appUrl}/embed/${PARTNER_ID}/session \\{`));
     expect(iframe.name).not.toContain(token);
     // The inline scripts ran under their CSP hashes and the strict partner CSP let the SDK work.
     expect(consoleProblems).toEqual([]);
@@ -133,13 +115,13 @@ describe("the demo partner site", () => {
   });
 
   it("skips the token when the cookie session is live: remount and reload land on initialPath without getToken", async () => {
-    await logIn(context, stack, "Alan Turing");
-    const page = await context.newPage();
+    await logIn(world.context, world.stack, "Alan Turing");
+    const page = await world.context.newPage();
     let tokenRequests = 0;
     page.on("request", (request) => {
       if (request.url().endsWith("/api/jupid/embed-token")) tokenRequests++;
     });
-    await page.goto(stack.partnerUrl);
+    await page.goto(world.stack.partnerUrl);
     await waitForDemo(page, "navigate");
     expect(tokenRequests).toBe(1);
 
@@ -155,25 +137,25 @@ describe("the demo partner site", () => {
   });
 
   it("keeps the session cookie HttpOnly, Secure, SameSite=None and partitioned to the partner's site", async () => {
-    await logIn(context, stack);
-    const page = await context.newPage();
-    await page.goto(stack.partnerUrl);
+    await logIn(world.context, world.stack);
+    const page = await world.context.newPage();
+    await page.goto(world.stack.partnerUrl);
     await waitForDemo(page, "authenticated");
 
-    const cookies = (await context.cookies(stack.appUrl)).filter((c) => c.name.includes("jupid_session"));
+    const cookies = (await world.context.cookies(world.stack.appUrl)).filter((c) => c.name.includes("jupid_session"));
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ httpOnly: true, secure: true, sameSite: "None", partitionKey: "http://localhost" });
 
     // Outside the partner's page (first-party, another partition) the session does not exist.
-    const direct = await context.newPage();
-    const response = await direct.goto(`${stack.appUrl}/app/dashboard`);
+    const direct = await world.context.newPage();
+    const response = await direct.goto(`${world.stack.appUrl}/app/dashboard`);
     expect(response?.status()).toBe(401);
   });
 
   it("logging out of the partner app signs out of Jupid first", async () => {
-    await logIn(context, stack);
-    const page = await context.newPage();
-    await page.goto(stack.partnerUrl);
+    await logIn(world.context, world.stack);
+    const page = await world.context.newPage();
+    await page.goto(world.stack.partnerUrl);
     await waitForDemo(page, "authenticated");
     const frame = await frameIn(page, "#jupid");
     const sessionUrl = `/embed/${PARTNER_ID}/session`;
@@ -182,7 +164,7 @@ describe("the demo partner site", () => {
     await page.click("#logout button");
     await page.waitForSelector("input[name=email]");
     // A fresh embed on the same site finds no session to reuse: it has to ask for a token.
-    const harness = await openHarness(context, stack);
+    const harness = await openHarness(world.context, world.stack);
     await mount(harness, { key: "a", container: "#a", getToken: "queue", tokens: [] });
     await waitForEvent(harness, "a", "error", { code: "GET_TOKEN_FAILED" });
     expect(types(await events(harness, "a"))).not.toContain("authenticated");
@@ -191,7 +173,7 @@ describe("the demo partner site", () => {
 
 describe("the SDK handle", () => {
   it("navigate() moves the workspace and in-app navigation is reported", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", initialPath: "/dashboard" });
     await waitForEvent(page, "a", "navigate", { path: FIRST_RUN_PATH });
 
@@ -206,7 +188,7 @@ describe("the SDK handle", () => {
   });
 
   it("signOut() ends the session and reports authRequired; navigate() afterwards signs in again", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a" });
     await waitForEvent(page, "a", "authenticated");
     const callsBefore = await tokenCalls(page);
@@ -230,7 +212,7 @@ describe("the SDK handle", () => {
     // A returning user (first sign-in done elsewhere), so each embed opens its own initialPath.
     const user = newUser("Bea Returning");
     await signInOnce(user.sub);
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     const nameA = await mount(page, { key: "a", container: "#a", initialPath: "/dashboard", title: "Jupid A", user });
     const nameB = await mount(page, { key: "b", container: "#b", initialPath: "/reports", user });
     expect(nameA).not.toBe(nameB);
@@ -265,11 +247,11 @@ describe("the SDK handle", () => {
 describe("re-authentication", () => {
   const expired = () => {
     const now = Math.floor(Date.now() / 1000);
-    return stack.token(PARTNER_ID, { iat: now - 600, exp: now - 400 });
+    return world.stack.token(PARTNER_ID, { iat: now - 600, exp: now - 400 });
   };
 
   it("an expired token gives authRequired TOKEN_EXPIRED and getToken recovers without reloading the page", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await page.evaluate(() => {
       (window as unknown as { marker: string }).marker = "still the same page";
     });
@@ -282,15 +264,15 @@ describe("re-authentication", () => {
   });
 
   it("a replayed token gives authRequired TOKEN_REPLAYED and getToken recovers", async () => {
-    const token = stack.token();
-    const first = await fetch(`${stack.appUrl}/embed/${PARTNER_ID}/session`, {
+    const token = world.stack.token();
+    const first = await fetch(`${world.stack.appUrl}/embed/${PARTNER_ID}/session`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token, parentOrigin: stack.partnerUrl }),
+      body: JSON.stringify({ token, parentOrigin: world.stack.partnerUrl }),
     });
     expect(first.status).toBe(200);
 
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", token });
     const list = await waitForEvent(page, "a", "authenticated");
     expect(list).toContainEqual({ type: "authRequired", code: "TOKEN_REPLAYED" });
@@ -298,9 +280,9 @@ describe("re-authentication", () => {
   });
 
   it("when the session ends in the workspace, getToken signs in again inside the frame at the same path", async () => {
-    const page = await context.newPage();
+    const page = await world.context.newPage();
     await page.clock.install();
-    await page.goto(`${stack.harnessUrl}/harness`);
+    await page.goto(`${world.stack.harnessUrl}/harness`);
     await page.evaluate(() => {
       (window as unknown as { marker: string }).marker = "still the same page";
     });
@@ -310,8 +292,8 @@ describe("re-authentication", () => {
     await waitForEvent(page, "a", "navigate", { path: "/reports" });
 
     // The gateway forgets the session (as at the end of its lifetime) and the page's clock reaches that moment.
-    const cookie = (await context.cookies(stack.appUrl)).find((c) => c.name.includes("jupid_session"));
-    await stack.gateway.memory?.sessions.delete(createHash("sha256").update(cookie?.value ?? "").digest("hex"));
+    const cookie = (await world.context.cookies(world.stack.appUrl)).find((c) => c.name.includes("jupid_session"));
+    await world.stack.gateway.memory?.sessions.delete(createHash("sha256").update(cookie?.value ?? "").digest("hex"));
     await page.clock.fastForward("01:00:01");
 
     const list = await waitForEvent(page, "a", "authenticated", {}, 2);
@@ -327,7 +309,7 @@ describe("re-authentication", () => {
   });
 
   it("without getToken a refused token ends in authRequired and nothing more", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", token: expired(), getToken: "none" });
     await waitForEvent(page, "a", "authRequired");
     await sleep(500);
@@ -335,7 +317,7 @@ describe("re-authentication", () => {
   });
 
   it("gives up after 3 refused tokens from getToken (one request in flight at a time)", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", getToken: "queue", tokens: [expired(), expired(), expired(), expired(), expired()] });
     await waitForEvent(page, "a", "authRequired", {}, 3);
     await sleep(600);
@@ -346,9 +328,9 @@ describe("re-authentication", () => {
   });
 
   it("retries a failing getToken with backoff, at most 3 times, and reports GET_TOKEN_FAILED", async () => {
-    const page = await context.newPage();
+    const page = await world.context.newPage();
     await page.clock.install();
-    await page.goto(`${stack.harnessUrl}/harness`);
+    await page.goto(`${world.stack.harnessUrl}/harness`);
     await mount(page, { key: "a", container: "#a", getToken: "fail" });
     const first = await waitForEvent(page, "a", "error", { code: "GET_TOKEN_FAILED" });
     expect(first.find((e) => e.type === "error")).toEqual({ type: "error", code: "GET_TOKEN_FAILED", message: "partner backend down" });
@@ -365,14 +347,14 @@ describe("re-authentication", () => {
 
 describe("errors from the gateway and the browser", () => {
   it("reports PARTNER_DISABLED and PATH_NOT_ALLOWED with the gateway's codes", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     // The disabled partner is on the local allowlist only through the generated file; the page still frames.
-    await mount(page, { key: "a", container: "#a", partnerId: DISABLED_PARTNER_ID, token: stack.token(DISABLED_PARTNER_ID), getToken: "none" });
+    await mount(page, { key: "a", container: "#a", partnerId: DISABLED_PARTNER_ID, token: world.stack.token(DISABLED_PARTNER_ID), getToken: "none" });
     await mount(page, {
       key: "b",
       container: "#b",
       partnerId: PATHS_PARTNER_ID,
-      token: stack.token(PATHS_PARTNER_ID),
+      token: world.stack.token(PATHS_PARTNER_ID),
       initialPath: "/admin",
       getToken: "none",
     });
@@ -385,10 +367,10 @@ describe("errors from the gateway and the browser", () => {
 
   it("reports HANDSHAKE_TIMEOUT when the frame never loads", async () => {
     // The app never answers (network down): no load, no ready.
-    await context.route(`${stack.appUrl}/embed/${PARTNER_ID}`, () => undefined);
-    const page = await context.newPage();
+    await world.context.route(`${world.stack.appUrl}/embed/${PARTNER_ID}`, () => undefined);
+    const page = await world.context.newPage();
     await page.clock.install();
-    await page.goto(`${stack.harnessUrl}/harness`);
+    await page.goto(`${world.stack.harnessUrl}/harness`);
     await mount(page, { key: "a", container: "#a" });
     await page.clock.fastForward("00:19");
     await sleep(100);
@@ -397,19 +379,19 @@ describe("errors from the gateway and the browser", () => {
     const list = await waitForEvent(page, "a", "error", { code: "HANDSHAKE_TIMEOUT" });
     expect(list).toHaveLength(1);
     expect(await tokenCalls(page)).toBe(0);
-    await context.unrouteAll({ behavior: "ignoreErrors" });
+    await world.context.unrouteAll({ behavior: "ignoreErrors" });
   });
 
   it("reports STORAGE_BLOCKED when the browser drops the session cookie", async () => {
     // Stand-in for a browser that blocks third-party storage: the Set-Cookie never arrives.
-    await context.route(`${stack.appUrl}/embed/${PARTNER_ID}/session`, async (route) => {
+    await world.context.route(`${world.stack.appUrl}/embed/${PARTNER_ID}/session`, async (route) => {
       if (route.request().method() !== "POST") return route.continue();
       const response = await route.fetch();
       const headers = { ...response.headers() };
       delete headers["set-cookie"];
       return route.fulfill({ response, headers });
     });
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a" });
     const list = await waitForEvent(page, "a", "error", { code: "STORAGE_BLOCKED" });
     expect(types(list)).not.toContain("authenticated");
@@ -420,24 +402,24 @@ describe("errors from the gateway and the browser", () => {
 
 describe("the redirect integration", () => {
   it("/partner/{id}/enter#token=… signs in top-level and keeps the token out of the URL and history", async () => {
-    const token = stack.token(PARTNER_ID, { name: "Redirect User" });
-    const page = await context.newPage();
+    const token = world.stack.token(PARTNER_ID, { name: "Redirect User" });
+    const page = await world.context.newPage();
     const posted: string[] = [];
     page.on("request", (request) => {
       if (request.method() === "POST") posted.push(request.url());
     });
-    await page.goto(`${stack.appUrl}/partner/${PARTNER_ID}/enter#token=${token}&path=/reports`);
-    await page.waitForURL(`${stack.appUrl}/app/**`);
-    expect(page.url()).toBe(`${stack.appUrl}/app${FIRST_RUN_PATH}`);
+    await page.goto(`${world.stack.appUrl}/partner/${PARTNER_ID}/enter#token=${token}&path=/reports`);
+    await page.waitForURL(`${world.stack.appUrl}/app/**`);
+    expect(page.url()).toBe(`${world.stack.appUrl}/app${FIRST_RUN_PATH}`);
     expect(await page.textContent("#name")).toBe("Redirect User");
-    expect(posted).toEqual([`${stack.appUrl}/partner/${PARTNER_ID}/enter`]);
+    expect(posted).toEqual([`${world.stack.appUrl}/partner/${PARTNER_ID}/enter`]);
     await page.goBack();
     expect(page.url()).not.toContain(token);
   });
 
   it("the entry page without a token explains what to do", async () => {
-    const page = await context.newPage();
-    await page.goto(`${stack.appUrl}/partner/${PARTNER_ID}/enter`);
+    const page = await world.context.newPage();
+    await page.goto(`${world.stack.appUrl}/partner/${PARTNER_ID}/enter`);
     expect(await page.textContent("#message")).toMatch(/no sign-in token/);
   });
 });

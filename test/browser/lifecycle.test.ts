@@ -3,42 +3,24 @@
  * behind (counted by an instrumented page), React StrictMode's
  * mount/destroy/mount, and auto-resize without runaway growth.
  */
-import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Frame, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
   callHandle,
   events,
   FIRST_RUN_PATH,
-  launchChromium,
   mount,
   newUser,
   openHarness,
-  type Stack,
   sleep,
-  startStack,
   tokenCalls,
   types,
   waitForEvent,
   workspaceFrame,
 } from "./support.ts";
+import { useBrowserWorld } from "./world.ts";
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-});
-afterEach(async () => {
-  await context.close();
-});
+const world = useBrowserWorld({ viewport: { width: 1280, height: 800 } });
 
 interface Live {
   listeners: string[];
@@ -53,7 +35,7 @@ const iframeCount = (page: Page, container: string) => page.$$eval(`${container}
 
 describe("destroy()", () => {
   it("removes the iframe and every listener and timer it created; is idempotent; keeps the session", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     expect(await live(page)).toEqual(NOTHING);
     const user = newUser();
     await mount(page, { key: "a", container: "#a", user });
@@ -81,7 +63,7 @@ describe("destroy()", () => {
   });
 
   it("mid-handshake leaves nothing behind and nothing fires later", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a" });
     await callHandle(page, "a", "destroy");
     expect(await live(page)).toEqual(NOTHING);
@@ -92,7 +74,7 @@ describe("destroy()", () => {
   });
 
   it("on(type, fn) returns an unsubscribe function", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a" });
     const seen = await page.evaluate(async () => {
       const handle = (window as unknown as { harness: { handles: Record<string, { on(t: string, f: (e: unknown) => void): () => void }> } })
@@ -112,7 +94,7 @@ describe("destroy()", () => {
 
 describe("React StrictMode", () => {
   it("mount → destroy → mount in one tick yields one working embed and no leftovers", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await page.evaluate(() => {
       const harness = (window as unknown as {
         harness: { mount(o: unknown): string; handles: Record<string, { destroy(): void }> };
@@ -134,7 +116,7 @@ describe("React StrictMode", () => {
   });
 
   it("mounting again into the same container without destroy() replaces the first embed", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "first", container: "#a" });
     await mount(page, { key: "second", container: "#a" });
     await waitForEvent(page, "second", "authenticated");
@@ -163,7 +145,7 @@ describe("auto-resize", () => {
   }
 
   it("follows the content, shrinks with hysteresis, caps at maxHeight and stops runaway growth", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#auto", autoResize: { minHeight: 150, maxHeight: 2400 } });
     await waitForEvent(page, "a", "resize");
     const frame = await workspaceFrame(page, "#auto", FIRST_RUN_PATH);
@@ -213,7 +195,7 @@ describe("auto-resize", () => {
   });
 
   it("without autoResize the iframe fills its container", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a" });
     await waitForEvent(page, "a", "navigate");
     const box = await page.$eval("#a", (el) => el.getBoundingClientRect().height - 2);

@@ -3,72 +3,54 @@
  * CSP frame-ancestors, exact origins, exact windows, embed ids, and a token
  * that only ever travels to the app origin.
  */
-import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Frame, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
   callHandle,
   events,
   FIRST_RUN_PATH,
   frameIn,
-  launchChromium,
   mount,
   openHarness,
   PARTNER_ID,
-  type Stack,
   sleep,
-  startStack,
   tokenCalls,
   types,
   waitForEvent,
   workspaceFrame,
 } from "./support.ts";
+import { useBrowserWorld } from "./world.ts";
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-beforeEach(async () => {
-  context = await browser.newContext();
-});
-afterEach(async () => {
-  await context.close();
-});
+const world = useBrowserWorld();
 
 const embedIdOf = (frameName: string) => new URLSearchParams(frameName).get("id") as string;
 
 describe("framing", () => {
   it("a page on an origin the partner does not allow cannot frame the embed: FRAME_BLOCKED, no token leaves the page", async () => {
-    const page = await openHarness(context, stack, stack.evilUrl);
+    const page = await openHarness(world.context, world.stack, world.stack.evilUrl);
     const refusals: string[] = [];
     page.on("console", (message) => {
       if (message.text().includes("frame-ancestors")) refusals.push(message.text());
     });
-    await mount(page, { key: "a", container: "#a", token: stack.token() });
+    await mount(page, { key: "a", container: "#a", token: world.stack.token() });
     const list = await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
     expect(list).toHaveLength(1);
-    expect(list[0]?.message).toContain(stack.evilUrl);
+    expect(list[0]?.message).toContain(world.stack.evilUrl);
     expect(await tokenCalls(page)).toBe(0);
-    expect(refusals.join("\n")).toContain(stack.harnessUrl);
+    expect(refusals.join("\n")).toContain(world.stack.harnessUrl);
     // The browser shows its own error page, not Jupid's.
     expect(await (await frameIn(page, "#a")).$("#jupid-config").catch(() => null)).toBeNull();
   });
 
   it("an unknown partner id gives FRAME_BLOCKED (404 that nobody may frame)", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", partnerId: "no-such-partner" });
     await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
     expect(await tokenCalls(page)).toBe(0);
   });
 
   it("the gateway refuses a sign-in that names a parent origin the partner does not allow (ORIGIN_NOT_ALLOWED)", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", getToken: "fail" });
     await waitForEvent(page, "a", "ready");
     const frame = await frameIn(page, "#a");
@@ -81,21 +63,21 @@ describe("framing", () => {
         });
         return { status: response.status, body: await response.json() };
       },
-      { url: `/embed/${PARTNER_ID}/session`, token: stack.token(), parentOrigin: stack.evilUrl },
+      { url: `/embed/${PARTNER_ID}/session`, token: world.stack.token(), parentOrigin: world.stack.evilUrl },
     );
     expect(answer).toMatchObject({ status: 403, body: { error: { code: "ORIGIN_NOT_ALLOWED" } } });
   });
 
   it("the bootstrap page opened directly (not framed by the SDK) stays passive", async () => {
-    const page = await context.newPage();
-    await page.goto(`${stack.appUrl}/embed/${PARTNER_ID}`);
+    const page = await world.context.newPage();
+    await page.goto(`${world.stack.appUrl}/embed/${PARTNER_ID}`);
     expect(await page.textContent("#status")).toMatch(/inside a partner app/);
   });
 });
 
 describe("messages the SDK accepts", () => {
   it("ignores forged frame messages from the page itself and from another app-origin window", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     const name = await mount(page, { key: "a", container: "#a" });
     await waitForEvent(page, "a", "navigate");
     await sleep(150);
@@ -124,7 +106,7 @@ describe("messages the SDK accepts", () => {
         impostor.src = src;
         document.body.append(impostor);
       },
-      { src: `${stack.appUrl}/embed/${PARTNER_ID}`, frameName: name },
+      { src: `${world.stack.appUrl}/embed/${PARTNER_ID}`, frameName: name },
     );
     const impostor = (await (await page.waitForSelector("#impostor")).contentFrame()) as Frame;
     await impostor.waitForSelector("#status");
@@ -140,8 +122,8 @@ describe("messages the SDK accepts", () => {
   });
 
   it("never sends the token to a frame that navigated to another origin", async () => {
-    const page = await openHarness(context, stack);
-    const secretToken = stack.token();
+    const page = await openHarness(world.context, world.stack);
+    const secretToken = world.stack.token();
     // A hostile script on the page re-points the iframe before the handshake; the impostor says `ready` with the right id.
     await page.evaluate(
       ({ o, impostor }) => {
@@ -150,12 +132,12 @@ describe("messages the SDK accepts", () => {
         harness.mount(o);
         (harness.handles.a as { iframe: HTMLIFrameElement }).iframe.src = impostor;
       },
-      { o: { key: "a", container: "#a", partnerId: PARTNER_ID, token: secretToken, user: { sub: "x", name: "X", email: "x@acme.example" } }, impostor: `${stack.evilUrl}/impostor` },
+      { o: { key: "a", container: "#a", partnerId: PARTNER_ID, token: secretToken, user: { sub: "x", name: "X", email: "x@acme.example" } }, impostor: `${world.stack.evilUrl}/impostor` },
     );
     const list = await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
     expect(types(list)).toEqual(["error"]);
     // Under load the impostor document may still be attaching when the error arrives: wait for it.
-    const isImpostor = (f: Frame) => f.url().startsWith(stack.evilUrl);
+    const isImpostor = (f: Frame) => f.url().startsWith(world.stack.evilUrl);
     const frame = page.frames().find(isImpostor) ?? (await page.waitForEvent("framenavigated", { predicate: isImpostor, timeout: 20_000 }));
     await frame.waitForFunction(() => Array.isArray((window as unknown as { received?: unknown[] }).received));
     // Give a late token message every chance to arrive before looking.
@@ -166,15 +148,15 @@ describe("messages the SDK accepts", () => {
 
   it("refuses a frame that speaks another protocol version (PROTOCOL_MISMATCH) and sends it nothing", async () => {
     // A stale or future bootstrap: the real page with its `ready` saying v:2 (CSP dropped so the edited script runs).
-    await context.route(`${stack.appUrl}/embed/${PARTNER_ID}`, async (route) => {
+    await world.context.route(`${world.stack.appUrl}/embed/${PARTNER_ID}`, async (route) => {
       const response = await route.fetch();
       const body = (await response.text()).replace(/"jupid:ready",\{v:1,/, '"jupid:ready",{v:2,');
       const headers = { ...response.headers() };
       delete headers["content-security-policy"];
       await route.fulfill({ response, body, headers });
     });
-    const page = await openHarness(context, stack);
-    await mount(page, { key: "a", container: "#a", token: stack.token() });
+    const page = await openHarness(world.context, world.stack);
+    await mount(page, { key: "a", container: "#a", token: world.stack.token() });
     const list = await waitForEvent(page, "a", "error", { code: "PROTOCOL_MISMATCH" });
     expect(types(list)).toEqual(["error"]);
     await sleep(300);
@@ -191,7 +173,7 @@ describe("messages the frame accepts", () => {
   }
 
   it("obeys navigate/signOut only from its parent window, from an allowed origin, for its own embed id", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     const { embedId } = await signedIn(page);
     const navigate = { type: "jupid:navigate", embedId, path: "/forged" };
     const signOut = { type: "jupid:signOut", embedId };
@@ -211,7 +193,7 @@ describe("messages the frame accepts", () => {
         );
         for (const message of messages) post(target, message, appUrl);
       },
-      { messages: [navigate, signOut], appUrl: stack.appUrl },
+      { messages: [navigate, signOut], appUrl: world.stack.appUrl },
     );
     // A frame on an origin no partner allows.
     await page.evaluate((src) => {
@@ -219,7 +201,7 @@ describe("messages the frame accepts", () => {
       evil.id = "evil";
       evil.src = src;
       document.body.append(evil);
-    }, `${stack.evilUrl}/harness`);
+    }, `${world.stack.evilUrl}/harness`);
     const evil = (await (await page.waitForSelector("#evil")).contentFrame()) as Frame;
     await evil.waitForLoadState();
     await evil.evaluate((messages) => {
@@ -231,7 +213,7 @@ describe("messages the frame accepts", () => {
         const target = (document.querySelector("#a iframe") as HTMLIFrameElement).contentWindow as Window;
         for (const message of messages) target.postMessage({ ...message, embedId: "someone-else" }, appUrl);
       },
-      { messages: [navigate, signOut], appUrl: stack.appUrl },
+      { messages: [navigate, signOut], appUrl: world.stack.appUrl },
     );
     await sleep(500);
 
@@ -246,7 +228,7 @@ describe("messages the frame accepts", () => {
   });
 
   it("reports PROTOCOL_MISMATCH when the parent speaks another protocol version", async () => {
-    const page = await openHarness(context, stack);
+    const page = await openHarness(world.context, world.stack);
     const name = await mount(page, { key: "a", container: "#a", getToken: "fail" });
     await waitForEvent(page, "a", "ready");
     await page.evaluate(
@@ -254,7 +236,7 @@ describe("messages the frame accepts", () => {
         const target = (document.querySelector("#a iframe") as HTMLIFrameElement).contentWindow as Window;
         target.postMessage({ type: "jupid:auth", embedId, v: 99 }, appUrl);
       },
-      { embedId: embedIdOf(name), appUrl: stack.appUrl },
+      { embedId: embedIdOf(name), appUrl: world.stack.appUrl },
     );
     await waitForEvent(page, "a", "error", { code: "PROTOCOL_MISMATCH" });
   });
