@@ -15,8 +15,7 @@ import { httpHandler } from "../http/handler.ts";
 import { renderEnterPage } from "../http/pages/enter-page.ts";
 import { formBody, header, pathParameter, queryParameter, requireMethod } from "../http/request.ts";
 import { html, seeOther } from "../http/responses.ts";
-import type { Runtime } from "./runtime.ts";
-import { awsRuntime, type RuntimeSource } from "./runtime.ts";
+import { awsRuntime, type Runtime, type RuntimeSource } from "./runtime.ts";
 
 export function createEnterHandler(runtime: RuntimeSource) {
   return httpHandler(
