@@ -114,6 +114,8 @@ export const environmentSchema = z
     /** Prefix of workspace paths on appUrl ("" when the real app serves /, "/app" for the stub workspace). */
     workspaceBasePath: z._default(z.string().check(z.regex(/^(\/[a-z0-9-]+)*$/, "must be empty or like /app")), ""),
     sessionLifetimeSeconds: z._default(integer(300, 7 * 24 * 3600), 8 * 3600),
+    /** A session unused for this long ends, whatever its lifetime left (every use extends it). */
+    sessionIdleTimeoutSeconds: z._default(integer(60, 24 * 3600), 30 * 60),
     /** How long the previous partner key stays valid after a rotation. */
     keyRotationOverlapSeconds: z._default(integer(0, 30 * 24 * 3600), 24 * 3600),
     /** How long partner keys and records are cached in a warm process. */

@@ -57,3 +57,13 @@ function isWithin(pathname: string, prefixes: readonly string[] | undefined): bo
 export function workspaceUrl(workspaceBasePath: string, path: string): string {
   return `${workspaceBasePath}${path}`;
 }
+
+/** The framed workspace shell of a partner: `/embed/{partnerId}/app` + the app path (see lambdas/handlers/routes.ts). */
+export function frameWorkspaceUrl(partnerId: string, path: string): string {
+  return `/embed/${partnerId}/app${path}`;
+}
+
+/** The app path shown by a framed workspace URL path (inverse of {@link frameWorkspaceUrl}). */
+export function frameWorkspacePath(partnerId: string, urlPath: string): string {
+  return urlPath.slice(`/embed/${partnerId}/app`.length) || "/";
+}

@@ -10,6 +10,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { PartnerConfig, ShellMode } from "../../config/schema.ts";
 import { PARTNER_ID_PATTERN, SHELL_MODES } from "../../config/schema.ts";
 import type { Dependencies, JupidUser, Session } from "../ports/index.ts";
+import { dpopCredential, proofReplayScope, verifyProof } from "./dpop.ts";
 import { EmbedError } from "./errors.ts";
 import { resolveInitialPath, workspaceUrl } from "./paths.ts";
 import type { GatewaySettings } from "./settings.ts";
@@ -28,6 +29,8 @@ export interface SignInRequest {
   readonly initialPath?: unknown;
   readonly shell?: unknown;
   readonly chat?: unknown;
+  /** Frame sign-in: the thumbprint of the frame's DPoP key, which the session is bound to. */
+  readonly jkt?: string;
 }
 
 export interface SignInResult {
@@ -36,7 +39,9 @@ export interface SignInResult {
   readonly session: Session;
   readonly user: JupidUser;
   readonly firstRun: boolean;
-  /** Relative URL on the app origin. */
+  /** The app path the user is sent to: the first-run path for a new user, else the requested one. */
+  readonly path: string;
+  /** Relative URL of that path in the top-level workspace on the app origin. */
   readonly redirectTo: string;
 }
 
@@ -95,6 +100,8 @@ export async function signIn(deps: Dependencies, settings: GatewaySettings, requ
     ...shell,
     createdAt: nowSeconds,
     expiresAt: nowSeconds + settings.sessionLifetimeSeconds,
+    lastSeenAt: nowSeconds,
+    ...(request.jkt ? { jkt: request.jkt } : {}),
   };
   await deps.sessions.put(session);
 
@@ -103,19 +110,98 @@ export async function signIn(deps: Dependencies, settings: GatewaySettings, requ
     session,
     user,
     firstRun: created,
+    path: created ? partner.firstRunPath : path,
     redirectTo: workspaceUrl(settings.workspaceBasePath, created ? partner.firstRunPath : path),
   };
 }
 
-/** The live session behind a cookie value, or undefined. Never throws for a bad value. */
-export async function findSession(deps: Pick<Dependencies, "sessions" | "clock">, sessionId: string | undefined) {
+/** A use refreshes `lastSeenAt` at most this often, so that reading a session is not a write each time. */
+export const TOUCH_INTERVAL_SECONDS = 60;
+
+type SessionDeps = Pick<Dependencies, "sessions" | "clock">;
+type IdleSettings = Pick<GatewaySettings, "sessionIdleTimeoutSeconds">;
+
+/**
+ * The live session behind a credential (cookie value or frame credential), or
+ * undefined: unknown, past its lifetime, or idle longer than the idle timeout.
+ * A found session counts as used (its idle timer restarts). Never throws for a bad value.
+ */
+export async function findSession(deps: SessionDeps, settings: IdleSettings, sessionId: string | undefined): Promise<Session | undefined> {
   if (!sessionId || !/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined;
-  return deps.sessions.get(hashSessionId(sessionId), deps.clock());
+  const session = await deps.sessions.get(hashSessionId(sessionId), deps.clock());
+  if (!session) return undefined;
+  const nowSeconds = Math.floor(deps.clock() / 1000);
+  if (session.lastSeenAt + settings.sessionIdleTimeoutSeconds <= nowSeconds) return undefined;
+  if (nowSeconds - session.lastSeenAt >= TOUCH_INTERVAL_SECONDS) {
+    await deps.sessions.touch(session.idHash, nowSeconds);
+    return { ...session, lastSeenAt: nowSeconds };
+  }
+  return session;
+}
+
+export interface FrameRequest {
+  /** The `Authorization` header: `DPoP <credential>`. */
+  readonly authorization: string | undefined;
+  /** The `DPoP` header. */
+  readonly proof: string | undefined;
+  readonly method: string;
+  /** Absolute URL the browser called (query and fragment are ignored). */
+  readonly url: string;
+}
+
+/**
+ * The frame session a request is made with, proven by its DPoP proof:
+ * the proof verifies, is for this method, URL and credential, is signed by
+ * the key the session is bound to, and has not been seen before. A credential
+ * without its key, a cookie session presented as a frame credential, a stale,
+ * forged or replayed proof: all refused, and nothing changes.
+ */
+export async function authenticateFrameRequest(
+  deps: Pick<Dependencies, "sessions" | "replay" | "clock">,
+  settings: IdleSettings,
+  request: FrameRequest,
+): Promise<Session> {
+  const credential = dpopCredential(request.authorization);
+  if (!credential) throw new EmbedError("SESSION_REQUIRED", "this request needs Authorization: DPoP <session>");
+  const proof = await verifyProof({ proof: request.proof, method: request.method, url: request.url, now: deps.clock(), credential });
+  const session = await findSession(deps, settings, credential);
+  if (!session?.jkt) throw new EmbedError("SESSION_REQUIRED", "no live frame session with this credential");
+  if (session.jkt !== proof.jkt) throw new EmbedError("DPOP_PROOF_INVALID", "the DPoP proof is not signed by the session's key");
+  if (!(await deps.replay.claim(proofReplayScope(proof.jkt), proof.jti, proof.replayWindowEnd))) {
+    throw new EmbedError("DPOP_PROOF_REPLAYED", "this DPoP proof has already been used; sign a fresh one per request");
+  }
+  return session;
 }
 
 /** Sessions are stored under the SHA-256 of their id: a read of the table yields no usable cookie. */
 export function hashSessionId(sessionId: string): string {
   return createHash("sha256").update(sessionId).digest("hex");
+}
+
+/** What the framed workspace shows and the Jupid app needs about a session: never the credential. */
+export interface SessionView {
+  readonly user: { readonly userId: string; readonly sub: string; readonly name?: string; readonly email?: string };
+  readonly partner: { readonly id: string; readonly branding: PartnerConfig["branding"] };
+  readonly shell: ShellMode;
+  readonly chat: boolean;
+  /** ISO time the session ends at the latest. */
+  readonly expiresAt: string;
+  /** Seconds of inactivity after which the session ends. */
+  readonly idleTimeoutSeconds: number;
+  /** ISO time the session ends if it is not used again before. */
+  readonly idleExpiresAt: string;
+}
+
+export function sessionView(session: Session, user: JupidUser, partner: PartnerConfig, settings: IdleSettings): SessionView {
+  return {
+    user: { userId: user.userId, sub: user.sub, ...(user.name ? { name: user.name } : {}), ...(user.email ? { email: user.email } : {}) },
+    partner: { id: partner.id, branding: partner.branding },
+    shell: session.shell,
+    chat: session.chat,
+    expiresAt: new Date(session.expiresAt * 1000).toISOString(),
+    idleTimeoutSeconds: settings.sessionIdleTimeoutSeconds,
+    idleExpiresAt: new Date((session.lastSeenAt + settings.sessionIdleTimeoutSeconds) * 1000).toISOString(),
+  };
 }
 
 function newUserId(): string {

@@ -16,14 +16,14 @@ import { awsRuntime, type RuntimeSource } from "./runtime.ts";
 export function createEmbedPageHandler(runtime: RuntimeSource) {
   return httpHandler("embed-page", async (event) => {
     requireMethod(event, "GET", "HEAD");
-    const { deps, settings } = runtime();
+    const { deps } = runtime();
     const partnerId = event.pathParameters?.partnerId ?? "";
     const partner = PARTNER_ID_PATTERN.test(partnerId) ? await deps.partners.get(partnerId) : undefined;
     if (!partner) {
       const csp = `default-src 'none'; base-uri 'none'; ${frameAncestors([])}`;
       return html(404, "<!doctype html><title>Not found</title><p>No such partner.</p>", csp);
     }
-    return html(200, renderEmbedPage({ partner, appUrl: settings.appUrl }), embedPageCsp(partner.allowedOrigins));
+    return html(200, renderEmbedPage({ partner, now: deps.clock() }), embedPageCsp(partner.allowedOrigins));
   });
 }
 

@@ -1,15 +1,18 @@
 /**
  * /internal/* — for the Jupid app only (IAM-authorised in AWS, a dev key locally).
  *   POST /internal/sessions/resolve {sessionId}          -> {userId, partnerId, shell, chat, branding, expiresAt}
+ *        (top-level cookie session), or {credential, proof, method, url} for a frame session:
+ *        the app backend forwards what the browser sent (`Authorization: DPoP <credential>`,
+ *        the `DPoP` proof, the method and URL it called) and the proof is checked as at the gateway
  *   POST /internal/usage {userId, metric?, amount?}      -> {metric, used, limit, remaining, paywall}
  *   GET  /internal/entitlements/{userId}?metric=         -> the same, without counting
  * The session id travels in a POST body, never in a URL.
  */
 import { entitlement } from "../core/entitlement.ts";
 import { EmbedError } from "../core/errors.ts";
-import { findSession } from "../core/sessions.ts";
+import { authenticateFrameRequest, findSession } from "../core/sessions.ts";
 import type { PartnerConfig } from "../../config/schema.ts";
-import type { JupidUser } from "../ports/index.ts";
+import type { JupidUser, Session } from "../ports/index.ts";
 import { httpHandler } from "../http/handler.ts";
 import { jsonBody, optionalString, queryParameter, requireMethod, type HttpEvent } from "../http/request.ts";
 import { json } from "../http/responses.ts";
@@ -39,12 +42,29 @@ export function createInternalHandler(runtime: RuntimeSource) {
 }
 
 async function resolveSession(rt: Runtime, event: HttpEvent) {
-  const sessionId = optionalString(jsonBody(event), "sessionId");
-  if (!sessionId) throw new EmbedError("BAD_REQUEST", "sessionId is required");
-  const session = await findSession(rt.deps, sessionId);
+  const body = jsonBody(event);
+  const credential = optionalString(body, "credential");
+  const sessionId = optionalString(body, "sessionId");
+  let session: Session | undefined;
+  if (credential !== undefined) {
+    const method = optionalString(body, "method");
+    const url = optionalString(body, "url");
+    if (!method || !url) throw new EmbedError("BAD_REQUEST", "method and url of the browser's request are required with a credential");
+    session = await authenticateFrameRequest(rt.deps, rt.settings, {
+      authorization: `DPoP ${credential}`,
+      proof: optionalString(body, "proof"),
+      method,
+      url,
+    });
+  } else {
+    if (!sessionId) throw new EmbedError("BAD_REQUEST", "sessionId (cookie session) or credential + proof (frame session) is required");
+    session = await findSession(rt.deps, rt.settings, sessionId);
+    // A frame session is useless without its key: its bare credential resolves nothing.
+    if (session?.jkt) throw new EmbedError("DPOP_PROOF_INVALID", "this is a frame session: send credential, proof, method and url");
+  }
   if (!session) throw new EmbedError("SESSION_REQUIRED", "no live session with this id");
   const partner = await rt.deps.partners.get(session.partnerId);
-  if (!partner) throw new EmbedError("SESSION_REQUIRED", "the session's partner no longer exists");
+  if (!partner?.enabled) throw new EmbedError("SESSION_REQUIRED", "the session's partner is disabled or gone");
   return json(200, {
     userId: session.userId,
     partnerId: session.partnerId,

@@ -18,6 +18,8 @@ export const ROUTES: readonly Route[] = [
   { path: "/healthz", methods: ["GET"], handler: "health", auth: "none" },
   { path: "/embed/{partnerId}", methods: ["GET"], handler: "embed-page", auth: "none" },
   { path: "/embed/{partnerId}/session", methods: ["GET", "POST", "DELETE"], handler: "session", auth: "none" },
+  { path: "/embed/{partnerId}/app", methods: ["GET"], handler: "workspace", auth: "none" },
+  { path: "/embed/{partnerId}/app/{proxy+}", methods: ["GET"], handler: "workspace", auth: "none" },
   { path: "/partner/{partnerId}/enter", methods: ["GET", "POST"], handler: "enter", auth: "none" },
   { path: "/internal/sessions/resolve", methods: ["POST"], handler: "internal", auth: "iam" },
   { path: "/internal/usage", methods: ["POST"], handler: "internal", auth: "iam" },

@@ -1,37 +1,43 @@
 /**
- * /embed/{partnerId}/session
- *   POST   {token, parentOrigin, initialPath?, shell?, chat?} -> {redirectTo, firstRun, expiresAt} + cookie
- *   GET    ?initialPath=  -> the same answer for a live cookie session of this partner (the frame skips the token)
- *   DELETE -> sign out: the session is deleted and the cookie cleared
+ * /embed/{partnerId}/session — the frame session (no cookies; see docs/adr/0004-frame-sessions.md).
+ *   POST   {token, parentOrigin, initialPath?, shell?, chat?} + `DPoP: <proof>`
+ *          -> {session, redirectTo, firstRun, view}: a session bound to the proof's key
+ *   GET    `Authorization: DPoP <session>` + `DPoP: <proof>` -> {view}: who is signed in (the workspace's data call)
+ *   DELETE the same headers -> 204: sign out
+ * Only the frame on the app origin may call it: a browser `Origin` other than the app's is refused.
  */
+import type { PartnerConfig } from "../../config/schema.ts";
+import { DPOP_HEADER, verifyProof } from "../core/dpop.ts";
 import { EmbedError } from "../core/errors.ts";
-import { resolveInitialPath, workspaceUrl } from "../core/paths.ts";
-import { findSession, hashSessionId, requirePartner, signIn } from "../core/sessions.ts";
-import { clearedSessionCookie, readSessionCookie, sessionCookie } from "../http/cookies.ts";
+import { frameWorkspaceUrl } from "../core/paths.ts";
+import { authenticateFrameRequest, requirePartner, type SessionView, sessionView, signIn } from "../core/sessions.ts";
+import type { Session } from "../ports/index.ts";
 import { httpHandler } from "../http/handler.ts";
-import { header, jsonBody, optionalString, pathParameter, queryParameter, requireMethod } from "../http/request.ts";
+import { header, jsonBody, optionalString, pathParameter, requireMethod } from "../http/request.ts";
 import { json, noContent } from "../http/responses.ts";
-import { awsRuntime, type RuntimeSource } from "./runtime.ts";
+import { awsRuntime, type Runtime, type RuntimeSource } from "./runtime.ts";
 
 export function createSessionHandler(runtime: RuntimeSource) {
   return httpHandler("session", async (event) => {
     const method = requireMethod(event, "POST", "GET", "DELETE");
-    const { deps, settings } = runtime();
-    const partnerId = pathParameter(event, "partnerId");
-    const cookie = readSessionCookie(settings, header(event, "cookie"));
+    const rt = runtime();
+    const { deps, settings } = rt;
+    // A browser says where a non-GET request comes from; only the frame on our own origin may call here.
+    const requestOrigin = header(event, "origin");
+    if (method !== "GET" && requestOrigin !== undefined && requestOrigin !== settings.appUrl) {
+      throw new EmbedError("ORIGIN_NOT_ALLOWED", "session requests must come from the Jupid frame");
+    }
+    const partner = await requirePartner(deps, pathParameter(event, "partnerId"));
+    const url = settings.appUrl + event.path;
 
     if (method === "POST") {
-      const partner = await requirePartner(deps, partnerId);
-      // A browser always says where a POST comes from; only the frame on our own origin may post here.
-      const requestOrigin = header(event, "origin");
-      if (requestOrigin !== undefined && requestOrigin !== settings.appUrl) {
-        throw new EmbedError("ORIGIN_NOT_ALLOWED", "sign-in requests must come from the Jupid frame");
-      }
       const body = jsonBody(event);
       const token = body.token;
       if (typeof token !== "string" || token.length === 0) throw new EmbedError("BAD_REQUEST", "token is required");
       const parentOrigin = optionalString(body, "parentOrigin");
       if (parentOrigin === undefined) throw new EmbedError("BAD_REQUEST", "parentOrigin is required");
+      // Proof of the key first: a request without one changes nothing, not even the token's jti.
+      const { jkt } = await verifyProof({ proof: header(event, DPOP_HEADER), method, url, now: deps.clock() });
       const result = await signIn(deps, settings, {
         partner,
         token,
@@ -39,32 +45,35 @@ export function createSessionHandler(runtime: RuntimeSource) {
         initialPath: body.initialPath,
         shell: body.shell,
         chat: body.chat,
+        jkt,
       });
-      return json(
-        200,
-        { redirectTo: result.redirectTo, firstRun: result.firstRun, expiresAt: new Date(result.session.expiresAt * 1000).toISOString() },
-        { "Set-Cookie": sessionCookie(settings, result.sessionId, settings.sessionLifetimeSeconds) },
-      );
-    }
-
-    if (method === "GET") {
-      const partner = await requirePartner(deps, partnerId);
-      const session = await findSession(deps, cookie);
-      if (!session || session.partnerId !== partner.id) {
-        throw new EmbedError("SESSION_REQUIRED", "no live session for this partner");
-      }
-      const path = resolveInitialPath(queryParameter(event, "initialPath"), partner);
       return json(200, {
-        redirectTo: workspaceUrl(settings.workspaceBasePath, path),
-        firstRun: false,
-        expiresAt: new Date(session.expiresAt * 1000).toISOString(),
+        session: result.sessionId,
+        redirectTo: frameWorkspaceUrl(partner.id, result.path),
+        firstRun: result.firstRun,
+        view: sessionView(result.session, result.user, partner, settings),
       });
     }
 
-    // DELETE: signing out is idempotent and needs no live session.
-    if (cookie) await deps.sessions.delete(hashSessionId(cookie));
-    return noContent({ "Set-Cookie": clearedSessionCookie(settings) });
+    const session = await authenticateFrameRequest(deps, settings, {
+      authorization: header(event, "authorization"),
+      proof: header(event, DPOP_HEADER),
+      method,
+      url,
+    });
+    if (session.partnerId !== partner.id) throw new EmbedError("SESSION_REQUIRED", "this session belongs to another partner");
+    if (method === "DELETE") {
+      await deps.sessions.delete(session.idHash);
+      return noContent();
+    }
+    return json(200, { view: await viewOf(rt, session, partner) });
   });
+}
+
+async function viewOf(rt: Runtime, session: Session, partner: PartnerConfig): Promise<SessionView> {
+  const user = await rt.deps.identities.getUser(session.userId);
+  if (!user) throw new EmbedError("SESSION_REQUIRED", "the session's user no longer exists");
+  return sessionView(session, user, partner, rt.settings);
 }
 
 export const handler = createSessionHandler(awsRuntime);

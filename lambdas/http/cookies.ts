@@ -1,8 +1,8 @@
 /**
- * The session cookie. On https it is `__Host-` (no Domain, Path=/, Secure),
- * `SameSite=None` so the partner's iframe can send it, and `Partitioned`
- * (CHIPS) so browsers that block third-party cookies keep it in a jar keyed
- * to the partner's site instead of dropping it.
+ * The session cookie of the top-level workspace (redirect entry only: frame
+ * sessions use no cookie, see docs/adr/0004-frame-sessions.md). On https it is
+ * `__Host-` (no Domain, Path=/, Secure); it is first-party, so `SameSite=Lax`:
+ * other sites' subresource and form requests never carry it.
  */
 import type { GatewaySettings } from "../core/settings.ts";
 
@@ -15,9 +15,9 @@ export function sessionCookieName(settings: Pick<GatewaySettings, "appUrl">): st
   return settings.appUrl.startsWith("https://") ? SECURE_NAME : PLAIN_NAME;
 }
 
-// Chromium treats http://localhost and 127.0.0.1 as secure contexts, so Secure and
-// Partitioned still work there; SameSite=None requires Secure everywhere.
-const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=None; Partitioned";
+// Chromium and Firefox treat http://localhost and 127.0.0.1 as secure contexts, so Secure still
+// works there (WebKit does not: test it on https, JUPID_TLS=1).
+const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Lax";
 
 export function sessionCookie(settings: Pick<GatewaySettings, "appUrl">, sessionId: string, maxAgeSeconds: number): string {
   return `${sessionCookieName(settings)}=${sessionId}; Max-Age=${maxAgeSeconds}; ${ATTRIBUTES}`;

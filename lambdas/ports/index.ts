@@ -73,12 +73,22 @@ export interface Session {
   readonly createdAt: number;
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /** Epoch seconds of the last use (refreshed at most once a minute); the idle timeout runs from here. */
+  readonly lastSeenAt: number;
+  /**
+   * Frame sessions: RFC 7638 thumbprint of the DPoP key the session is bound to;
+   * every use must carry a proof signed by that key. Absent for the top-level
+   * (redirect entry) session, which lives in a first-party cookie.
+   */
+  readonly jkt?: string;
 }
 
 export interface SessionStore {
   put(session: Session): Promise<void>;
   /** The stored session, or undefined (including when past `expiresAt`, whatever TTL has deleted). */
   get(idHash: string, now: number): Promise<Session | undefined>;
+  /** Record a use: set `lastSeenAt` (epoch s) of an existing session; no-op when it is gone. */
+  touch(idHash: string, lastSeenAt: number): Promise<void>;
   delete(idHash: string): Promise<void>;
 }
 

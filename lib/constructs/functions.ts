@@ -63,6 +63,7 @@ export function gatewaySettings(config: EnvironmentConfig): GatewaySettings {
     appUrl: config.appUrl,
     workspaceBasePath: config.workspaceBasePath,
     sessionLifetimeSeconds: config.sessionLifetimeSeconds,
+    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     keyRotationOverlapSeconds: config.keyRotationOverlapSeconds,
     cacheSeconds: config.cacheSeconds,
   };

@@ -41,10 +41,13 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
   const iframe = document.createElement("iframe");
   const src = `${appOrigin}/embed/${partnerId}`;
 
+  /** A token in hand for the next sign-in (the `token` option, or what `getToken` returned early). */
   let pendingToken = options.token;
   let path = options.initialPath;
   let destroyed = false;
   let awaitingReady = true;
+  /** The bootstrap of the current frame load said `ready` and waits for a token. */
+  let frameWaiting = false;
   /** The frame shows the bootstrap page (between `ready` and `authenticated`). */
   let inBootstrap = true;
   let readySeen = false;
@@ -73,8 +76,15 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
   const error = (code: string, message: string) => emit("error", { code, message });
   const post = (kind: string, data: object = {}) =>
     iframe.contentWindow?.postMessage({ type: MESSAGE_PREFIX + kind, embedId, ...data }, appOrigin);
-  const sendAuth = (token?: string) =>
+  /** Hand a token to the bootstrap if it is waiting for one, else keep it for its `ready`. */
+  const offerToken = (token: string) => {
+    if (!frameWaiting) {
+      pendingToken = token;
+      return;
+    }
+    frameWaiting = false;
     post("auth", { v: PROTOCOL_VERSION, token, initialPath: path, shell: options.shell, chat: options.chat });
+  };
   const stopTimers = () => {
     clearTimeout(handshakeTimer);
     clearTimeout(blockedTimer);
@@ -99,7 +109,7 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
         fetching = false;
         if (destroyed) return;
         if (typeof token !== "string" || !token) throw new Error("getToken() returned no token");
-        sendAuth(token);
+        offerToken(token);
       },
       (cause: unknown) => {
         fetching = false;
@@ -143,25 +153,36 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
         if (!options.title && data.title) iframe.title = data.title;
         if (!readySeen) emit("ready");
         readySeen = true;
-        sendAuth(pendingToken);
-        pendingToken = undefined;
-        return;
-      case "jupid:tokenRequired":
-        if (signedOut || !refresh()) emit("authRequired", { code: "SESSION_REQUIRED" });
+        frameWaiting = true;
+        if (pendingToken) {
+          const token = pendingToken;
+          pendingToken = undefined;
+          offerToken(token);
+        } else if (signedOut || !refresh()) emit("authRequired", { code: "SESSION_REQUIRED", message: "no token for this sign-in" });
         return;
       case "jupid:authRequired":
-        emit("authRequired", { code: data.code });
+        emit("authRequired", { code: data.code, message: data.message ?? "" });
         if (signedOut) return;
-        if (inBootstrap) return void refresh();
+        if (inBootstrap) {
+          // The token was refused: the bootstrap waits for another one.
+          frameWaiting = true;
+          return void refresh();
+        }
         // The workspace's session ended: sign in again in the frame, where the partner page cannot see a reload.
         if (getToken) reload();
         return;
       case "jupid:error":
-        return error(data.code, data.message);
+        error(data.code, data.message);
+        // The gateway or the network failed, not the token: one fresh token is worth a try.
+        if (inBootstrap && !signedOut && (data.code === "SERVICE_UNAVAILABLE" || data.code === "NETWORK_ERROR")) {
+          frameWaiting = true;
+          refresh();
+        }
+        return;
       case "jupid:authenticated":
         attempts = 0;
         inBootstrap = false;
-        return emit("authenticated", { firstRun: data.firstRun === true });
+        return emit("authenticated", { firstRun: data.firstRun === true, storage: data.storage === "cookie" ? "cookie" : "frame" });
       case "jupid:navigate":
         path = data.path;
         return emit("navigate", { path: data.path });
@@ -181,10 +202,12 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
       );
     }, BLOCKED_GRACE_MS);
   };
-  /** Load the bootstrap page again (a new handshake); the partner page stays as it is. */
+  /** Load the bootstrap page again (a new handshake and a fresh token); the partner page stays as it is. */
   const reload = () => {
     attempts = 0;
+    frameWaiting = false;
     connect();
+    refresh();
     iframe.src = src;
   };
 
@@ -205,6 +228,7 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
     },
     signOut() {
       signedOut = true;
+      pendingToken = undefined;
       post("signOut");
     },
     destroy() {
@@ -223,12 +247,13 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
 
   iframe.name = frameName({ id: embedId, origin: location.origin });
   iframe.title = options.title ?? "Jupid";
-  iframe.allow = "storage-access";
   iframe.style.cssText = `display:block;border:0;width:100%;height:${resize ? `${resize.minHeight}px` : "100%"}`;
   height = resize?.minHeight ?? 0;
   addEventListener("message", onMessage);
   iframe.addEventListener("load", onLoad);
   connect();
+  // Every mount starts from a token the partner page vouches for now; fetch it while the frame loads.
+  if (!pendingToken) refresh();
   iframe.src = src;
   el.appendChild(iframe);
   mounted.set(el, handle);

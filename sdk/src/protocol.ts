@@ -22,45 +22,47 @@
  * - SDK: `event.source === iframe.contentWindow` and `event.origin` === the app origin;
  * - both: `data.embedId` is their own embed id (several embeds on one page never cross).
  * Senders always name the exact receiver origin as `targetOrigin`, never `*`.
+ * No message ever carries the session credential; the token travels only parent -> frame.
  *
  * Frame -> parent ({@link FrameMessage}):
  * - `ready {v, title}`           bootstrap page is up (v = protocol version; title = partner branding)
- * - `tokenRequired {}`           no live session cookie; the frame needs a token
- * - `authRequired {code}`        a token was refused (401 TOKEN_* from the gateway), or — from the
- *                                workspace — the session has ended (`SESSION_REQUIRED`)
+ * - `authRequired {code, message}` a token was refused (401 TOKEN_* from the gateway), or — from the
+ *                                workspace — the session has ended (`SESSION_REQUIRED`, after sign-out too)
  * - `error {code, message}`      anything else (ORIGIN_NOT_ALLOWED, PARTNER_DISABLED, STORAGE_BLOCKED, ...)
- * - `authenticated {firstRun}`   first workspace page after a sign-in has loaded
- * - `navigate {path}`            the workspace shows `path` (app path, without the workspace base path)
+ * - `authenticated {firstRun, storage}` first workspace page after a sign-in has loaded
+ * - `navigate {path}`            the workspace shows `path` (app pathname, without the workspace base path)
  * - `resize {height}`            the workspace content is `height` CSS pixels tall
  *
  * Parent -> frame ({@link ParentMessage}):
- * - `auth {v, token?, initialPath?, shell?, chat?}`  answer to `ready` and to `tokenRequired`/`authRequired`
+ * - `auth {v, token, initialPath?, shell?, chat?}`  a partner token for this mount's sign-in
  * - `navigate {path}`            show another workspace path
- * - `signOut {}`                 end the session (DELETE /embed/{partnerId}/session) and return to the bootstrap
+ * - `signOut {}`                 end the session and show the signed-out state
  *
- * ## Sign-in sequence (bootstrap page)
- * 1. frame -> `ready`; parent -> `auth` with a token only if it already holds
- *    one for free (the `token` mount option, used once); a token in hand is
- *    authoritative and is always exchanged.
- * 2. Without a token the frame first asks `GET /embed/{id}/session?initialPath=`:
- *    a live cookie session for this partner skips the token entirely; else it
- *    posts `tokenRequired` and the SDK calls `getToken()` (one call in flight,
- *    at most {@link MAX_TOKEN_ATTEMPTS} per sign-in) and sends `auth {token}`.
- * 3. With a token: `POST /embed/{id}/session {token, parentOrigin, initialPath, shell, chat}`;
- *    then a `GET` proves that the browser kept the session cookie (else
- *    `error STORAGE_BLOCKED`, and the frame offers a button that calls
- *    `document.requestStorageAccess()` where the browser has it); then the
- *    frame marks `window.name` with `auth=first|again` and `location.replace(redirectTo)`.
- * 4. The workspace bridge posts `authenticated` once (consuming the mark), then
+ * ## Sign-in sequence (see docs/adr/0004-frame-sessions.md)
+ * Every mount is authorised by the partner page for its current user: it always
+ * starts from a partner token, and the session it gets is kept by this frame only.
+ * 1. `mount()` calls `getToken()` at once (unless it was given `token`), while
+ *    the frame loads; the bootstrap creates its DPoP key (non-extractable P-256,
+ *    kept in IndexedDB under the embed id) meanwhile.
+ * 2. frame -> `ready`; parent -> `auth {token}` as soon as it has both.
+ * 3. `POST /embed/{id}/session {token, parentOrigin, ...}` with a DPoP proof: the
+ *    answer's session credential (and the first view) go to the frame's
+ *    sessionStorage under the embed id — never to the parent, a URL or a cookie;
+ *    the frame marks `window.name` with `auth=first|again` and enters the workspace.
+ * 4. The workspace (sdk/src/workspace/) reads the credential and the key, signs a proof
+ *    for every data request, posts `authenticated` once (consuming the mark), then
  *    `navigate` on every page and `resize` whenever the content height changes.
- * 5. When the session ends (its lifetime, as the server told the page) the bridge
- *    posts `authRequired {code: SESSION_REQUIRED}`; with `getToken` the SDK
- *    reloads the bootstrap in the frame (not the partner page) and signs in
- *    again at the last reported path.
+ * 5. When the session ends (lifetime, idle timeout, sign-out elsewhere, partner
+ *    disabled) the workspace shows so and posts `authRequired`; with `getToken` the
+ *    SDK reloads the bootstrap in the frame (not the partner page) and signs in
+ *    again at the last reported path, with a fresh token.
  */
 
 /** Bumped on any incompatible change; both sides refuse other versions with PROTOCOL_MISMATCH. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/** The `Authorization` scheme of the frame session (RFC 9449); the gateway reads the same (lambdas/core/dpop.ts). */
+export const DPOP_SCHEME = "DPoP";
 
 /** Prefix of every message type. */
 export const MESSAGE_PREFIX = "jupid:";
@@ -81,6 +83,8 @@ export type GatewayErrorCode =
   | "TOKEN_AUDIENCE_MISMATCH"
   | "TOKEN_REPLAYED"
   | "SESSION_REQUIRED"
+  | "DPOP_PROOF_INVALID"
+  | "DPOP_PROOF_REPLAYED"
   | "UNAUTHORIZED"
   | "ORIGIN_NOT_ALLOWED"
   | "PATH_NOT_ALLOWED"
@@ -98,7 +102,7 @@ export type GatewayErrorCode =
  * - `FRAME_BLOCKED`      the frame loaded but never said `ready`: the browser refused to show it
  *                        (CSP `frame-ancestors`: this page's origin is not in the partner's
  *                        allowedOrigins, or the partner id is unknown)
- * - `STORAGE_BLOCKED`    the browser dropped the session cookie in the frame (third-party storage blocked)
+ * - `STORAGE_BLOCKED`    the frame cannot use its own storage (sessionStorage / IndexedDB unavailable)
  * - `PROTOCOL_MISMATCH`  the two sides speak different protocol versions (stale cached embed.js)
  * - `GET_TOKEN_FAILED`   the partner's `getToken()` threw, rejected or returned no string
  * - `NETWORK_ERROR`      the frame could not reach the gateway
@@ -116,6 +120,9 @@ export type EmbedErrorCode = GatewayErrorCode | ClientErrorCode | (string & {});
 
 export type ShellMode = "full" | "embedded" | "minimal";
 
+/** Where the session credential lives: `frame` = the frame's own partitioned storage (the only kind today). */
+export type SessionStorageKind = "frame" | "cookie";
+
 interface Envelope<K extends string> {
   readonly type: `jupid:${K}`;
   readonly embedId: string;
@@ -123,17 +130,16 @@ interface Envelope<K extends string> {
 
 export type FrameMessage =
   | (Envelope<"ready"> & { readonly v: number; readonly title?: string })
-  | Envelope<"tokenRequired">
-  | (Envelope<"authRequired"> & { readonly code: string })
+  | (Envelope<"authRequired"> & { readonly code: string; readonly message?: string })
   | (Envelope<"error"> & { readonly code: string; readonly message: string })
-  | (Envelope<"authenticated"> & { readonly firstRun: boolean })
+  | (Envelope<"authenticated"> & { readonly firstRun: boolean; readonly storage: SessionStorageKind })
   | (Envelope<"navigate"> & { readonly path: string })
   | (Envelope<"resize"> & { readonly height: number });
 
 export type ParentMessage =
   | (Envelope<"auth"> & {
       readonly v: number;
-      readonly token?: string;
+      readonly token: string;
       readonly initialPath?: string;
       readonly shell?: ShellMode;
       readonly chat?: boolean;
@@ -147,16 +153,20 @@ export interface EmbedPageConfig {
   readonly allowedOrigins: readonly string[];
   /** The partner's branding name: the iframe title unless the SDK was given one. */
   readonly title: string;
+  /** The server's clock (epoch s) when the page was made (see {@link WorkspacePageConfig.serverTime}). */
+  readonly serverTime: number;
 }
 
 /** JSON block of the workspace page (lambdas/http/pages/workspace-page.ts -> sdk/src/frame/workspace.ts). */
 export interface WorkspacePageConfig {
   readonly partnerId: string;
   readonly allowedOrigins: readonly string[];
-  /** Workspace base path, e.g. `/app`; app paths are relative to it. */
+  /** Workspace base path (`/embed/{partnerId}/app` in a frame); app paths are relative to it. */
   readonly basePath: string;
-  /** Seconds until the session ends, by the server's clock (the bridge reports `authRequired` then). */
-  readonly expiresIn: number;
+  /** The server's clock (epoch s) when the page was made: DPoP proofs use it, not the device's clock. */
+  readonly serverTime: number;
+  /** The framed app shell (fetches its view with the frame session) rather than the server-rendered top-level page. */
+  readonly framed: boolean;
 }
 
 /** What the SDK puts into the iframe's `name` (and so the frame's `window.name`). */

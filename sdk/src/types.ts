@@ -1,7 +1,7 @@
 /** Public types of the Jupid embed SDK (shared by the ESM entry and `window.JupidEmbed`). */
-import type { EmbedErrorCode, ShellMode } from "./protocol.ts";
+import type { EmbedErrorCode, SessionStorageKind, ShellMode } from "./protocol.ts";
 
-export type { ClientErrorCode, EmbedErrorCode, GatewayErrorCode, ShellMode } from "./protocol.ts";
+export type { ClientErrorCode, EmbedErrorCode, GatewayErrorCode, SessionStorageKind, ShellMode } from "./protocol.ts";
 
 export interface AutoResizeOptions {
   /** Height before the first measurement and the smallest height ever set, in CSS pixels. @default 200 */
@@ -20,11 +20,12 @@ export interface MountOptions {
    * loaded from. ESM: defaults to `https://app.jupid.com`.
    */
   readonly appUrl?: string;
-  /** A token your server minted for this page view. Used once; later sign-ins need `getToken`. */
+  /** A token your server minted for this page view and user. Used once; later sign-ins need `getToken`. */
   readonly token?: string;
   /**
-   * Returns a fresh token from your server (e.g. `fetch("/api/jupid/embed-token")`).
-   * Called only when Jupid needs one: no live session, a refused token, or the session ended.
+   * Returns a fresh token from your server for the user logged in to your app now
+   * (e.g. `fetch("/api/jupid/embed-token")`). Called at `mount()` (unless `token` was given,
+   * while the frame loads), and again only when a token was refused or the session ended.
    * At most one call is in flight; at most 3 per sign-in.
    */
   readonly getToken?: () => Promise<string> | string;
@@ -51,10 +52,16 @@ export interface MountOptions {
 export interface EmbedEventMap {
   /** The Jupid frame is up and answered the handshake (once per mount). */
   ready: Record<never, never>;
-  /** The user is signed in and the workspace has loaded. Never carries a token or session id. */
-  authenticated: { readonly firstRun: boolean };
-  /** A sign-in is needed: the token was refused (`code` = TOKEN_*) or there is no session (`SESSION_REQUIRED`). With `getToken` the SDK recovers by itself. */
-  authRequired: { readonly code: EmbedErrorCode };
+  /**
+   * The user is signed in and the workspace has loaded. `storage` says where the session lives:
+   * `frame` = in the Jupid frame's own partitioned storage (no third-party cookie). Never carries a token or session id.
+   */
+  authenticated: { readonly firstRun: boolean; readonly storage: SessionStorageKind };
+  /**
+   * A sign-in is needed: the token was refused (`code` = TOKEN_*), or the session ended
+   * (`SESSION_REQUIRED`: expiry, idle timeout, sign-out; `PARTNER_DISABLED`). With `getToken` the SDK recovers by itself.
+   */
+  authRequired: { readonly code: EmbedErrorCode; readonly message: string };
   /** The workspace shows `path` (app path, e.g. `/reports/2026`). */
   navigate: { readonly path: string };
   /** The workspace content height (auto-resize: the height the iframe was given). */
@@ -78,9 +85,9 @@ export interface EmbedHandle {
   on<K extends EmbedEventType>(type: K, listener: (event: EmbedEventOf<K>) => void): () => void;
   /** Show another app path (before sign-in: changes the path opened after it). After `signOut()`, signs in again there (needs `getToken`). */
   navigate(path: string): void;
-  /** End the Jupid session of this browser for your partner; emits `authRequired {code: "SESSION_REQUIRED"}` and does not sign in again by itself. */
+  /** End this embed's Jupid session; emits `authRequired {code: "SESSION_REQUIRED"}`, the frame shows a signed-out state, and it does not sign in again by itself. */
   signOut(): void;
-  /** Remove the iframe and every listener, timer and observer. Idempotent; does not end the session. */
+  /** Remove the iframe and every listener, timer and observer. Idempotent. The session is of no use to any later mount. */
   destroy(): void;
 }
 

@@ -1,9 +1,8 @@
 /**
  * The embed as partners use it, in headless Chromium: gateway on
  * http://127.0.0.1:<port> (the app), demo partner on http://localhost:<port>
- * (another site), so cookies, CSP and postMessage work cross-site for real.
+ * (another site), so storage partitioning, CSP and postMessage work cross-site for real.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -28,6 +27,9 @@ import {
   waitForEvent,
   workspaceFrame,
 } from "./support.ts";
+import { dpopKey } from "../fixtures/dpop.ts";
+import { CHROMIUM_PATH } from "./support.ts";
+import { chromium } from "playwright-core";
 import { useBrowserWorld } from "./world.ts";
 
 const RESULTS_DIR = join(import.meta.dirname, "..", "..", "test-results");
@@ -49,9 +51,11 @@ const waitForDemo = (page: Page, type: string, count = 1) =>
 
 /** Sign a partner user in once from the server side, so that the browser sees a returning user. */
 async function signInOnce(sub: string): Promise<void> {
-  const response = await fetch(`${world.stack.appUrl}/embed/${PARTNER_ID}/session`, {
+  const url = `${world.stack.appUrl}/embed/${PARTNER_ID}/session`;
+  const key = await dpopKey();
+  const response = await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", DPoP: await key.proof("POST", url) },
     body: JSON.stringify({ token: world.stack.token(PARTNER_ID, { sub }), parentOrigin: world.stack.harnessUrl }),
   });
   expect(response.status).toBe(200);
@@ -80,7 +84,7 @@ describe("the demo partner site", () => {
 
     const list = await demoEvents(page);
     expect(types(list).slice(0, 3)).toEqual(["ready", "authenticated", "navigate"]);
-    expect(list[1]).toEqual({ type: "authenticated", firstRun: true });
+    expect(list[1]).toEqual({ type: "authenticated", firstRun: true, storage: "frame" });
     expect(list[2]).toEqual({ type: "navigate", path: FIRST_RUN_PATH });
 
     const frame = await workspaceFrame(page, "#jupid", FIRST_RUN_PATH);
@@ -97,7 +101,7 @@ describe("the demo partner site", () => {
     }));
     expect(iframe.src).toBe(`${world.stack.appUrl}/embed/${PARTNER_ID}`);
     expect(iframe.title).toBe(BRAND_NAME);
-    expect(iframe.allow).toBe("storage-access");
+    expect(iframe.allow).toBeNull();
 
     // Exactly one token was minted, and it never appeared in a URL (only in the session POST body).
     expect(tokens).toHaveLength(1);
@@ -114,7 +118,7 @@ describe("the demo partner site", () => {
     await page.screenshot({ path: join(RESULTS_DIR, "demo-signed-in.png") });
   });
 
-  it("skips the token when the cookie session is live: remount and reload land on initialPath without getToken", async () => {
+  it("every mount asks the partner page for a token: remount and reload each call getToken once", async () => {
     await logIn(world.context, world.stack, "Alan Turing");
     const page = await world.context.newPage();
     let tokenRequests = 0;
@@ -127,26 +131,50 @@ describe("the demo partner site", () => {
 
     await page.click("#remount");
     await waitForDemo(page, "authenticated", 2);
+    expect(tokenRequests).toBe(2);
     await page.reload();
     await waitForDemo(page, "navigate");
     const list = await demoEvents(page);
-    expect(list.find((e) => e.type === "authenticated")).toEqual({ type: "authenticated", firstRun: false });
+    expect(list.find((e) => e.type === "authenticated")).toEqual({ type: "authenticated", firstRun: false, storage: "frame" });
     expect(list.find((e) => e.type === "navigate")).toEqual({ type: "navigate", path: "/dashboard" });
-    expect(tokenRequests).toBe(1);
+    expect(tokenRequests).toBe(3);
     expect(await (await workspaceFrame(page, "#jupid", "/dashboard")).textContent("#name")).toBe("Alan Turing");
   });
 
-  it("keeps the session cookie HttpOnly, Secure, SameSite=None and partitioned to the partner's site", async () => {
+  it("sets no cookie and the partner page finds the credential nowhere: storage, cookies, messages, URLs", async () => {
     await logIn(world.context, world.stack);
     const page = await world.context.newPage();
+    const urls: string[] = [];
+    page.on("request", (request) => urls.push(request.url()));
+    page.on("framenavigated", (frame) => urls.push(frame.url()));
+    await page.addInitScript(() => {
+      const seen: unknown[] = [];
+      (window as unknown as { seenMessages: unknown[] }).seenMessages = seen;
+      addEventListener("message", (event) => seen.push(event.data), true);
+    });
     await page.goto(world.stack.partnerUrl);
-    await waitForDemo(page, "authenticated");
+    await waitForDemo(page, "navigate");
+    // Inside the frame the credential lives in the frame's own (partitioned) storage.
+    const frame = await frameIn(page, "#jupid");
+    const stored = await frame.evaluate(() => Object.values({ ...sessionStorage }).map((v) => JSON.parse(v).credential));
+    expect(stored).toHaveLength(1);
+    const credential = stored[0] as string;
+    expect(credential).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const cookies = (await world.context.cookies(world.stack.appUrl)).filter((c) => c.name.includes("jupid_session"));
-    expect(cookies).toHaveLength(1);
-    expect(cookies[0]).toMatchObject({ httpOnly: true, secure: true, sameSite: "None", partitionKey: "http://localhost" });
+    expect((await world.context.cookies(world.stack.appUrl)).filter((c) => c.name.includes("jupid"))).toEqual([]);
+    const hostView = await page.evaluate(() => ({
+      cookie: document.cookie,
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage }),
+      messages: JSON.stringify((window as unknown as { seenMessages: unknown[] }).seenMessages),
+      name: document.querySelector("iframe")?.name ?? "",
+      html: document.documentElement.outerHTML,
+    }));
+    for (const [where, text] of Object.entries(hostView)) expect(text, where).not.toContain(credential);
+    for (const url of urls) expect(url).not.toContain(credential);
+    expect(JSON.parse(hostView.messages).length).toBeGreaterThan(2);
 
-    // Outside the partner's page (first-party, another partition) the session does not exist.
+    // Outside the partner's page (first-party, another partition) there is no session.
     const direct = await world.context.newPage();
     const response = await direct.goto(`${world.stack.appUrl}/app/dashboard`);
     expect(response?.status()).toBe(401);
@@ -157,13 +185,13 @@ describe("the demo partner site", () => {
     const page = await world.context.newPage();
     await page.goto(world.stack.partnerUrl);
     await waitForDemo(page, "authenticated");
-    const frame = await frameIn(page, "#jupid");
-    const sessionUrl = `/embed/${PARTNER_ID}/session`;
-    expect(await frame.evaluate((url) => fetch(url).then((r) => r.status), sessionUrl)).toBe(200);
+    const credentialsBefore = world.stack.gateway.memory?.sessions.list().length ?? 0;
 
     await page.click("#logout button");
     await page.waitForSelector("input[name=email]");
-    // A fresh embed on the same site finds no session to reuse: it has to ask for a token.
+    // The demo calls signOut() before its own logout: the session is gone at the gateway.
+    expect(world.stack.gateway.memory?.sessions.list().length).toBe(credentialsBefore - 1);
+    // A fresh embed on the same site has nothing to reuse: it has to ask for a token.
     const harness = await openHarness(world.context, world.stack);
     await mount(harness, { key: "a", container: "#a", getToken: "queue", tokens: [] });
     await waitForEvent(harness, "a", "error", { code: "GET_TOKEN_FAILED" });
@@ -178,11 +206,13 @@ describe("the SDK handle", () => {
     await waitForEvent(page, "a", "navigate", { path: FIRST_RUN_PATH });
 
     await callHandle(page, "a", "navigate", "/reports?year=2026");
-    await waitForEvent(page, "a", "navigate", { path: "/reports?year=2026" });
+    // Only the pathname is reported: query and fragment are none of the partner page's business.
+    await waitForEvent(page, "a", "navigate", { path: "/reports" });
     const frame = await workspaceFrame(page, "#a", "/reports");
     expect(await frame.textContent("#path")).toBe("/reports");
+    expect(new URL(frame.url()).search).toBe("?year=2026");
 
-    await frame.click("nav a[href='/app/transactions']");
+    await frame.click(`nav a[href='/embed/${PARTNER_ID}/app/transactions']`);
     await waitForEvent(page, "a", "navigate", { path: "/transactions" });
     await expect(callHandle(page, "a", "navigate", "https://evil.example/")).rejects.toThrow(/app path/);
   });
@@ -192,15 +222,18 @@ describe("the SDK handle", () => {
     await mount(page, { key: "a", container: "#a" });
     await waitForEvent(page, "a", "authenticated");
     const callsBefore = await tokenCalls(page);
+    const sessionsBefore = world.stack.gateway.memory?.sessions.list().length ?? 0;
 
     await callHandle(page, "a", "signOut");
     const afterSignOut = await waitForEvent(page, "a", "authRequired", { code: "SESSION_REQUIRED" });
     await sleep(300);
     // Signed out stays signed out: no token was fetched to sign straight back in.
     expect(await tokenCalls(page)).toBe(callsBefore);
-    expect(types(await events(page, "a")).slice(afterSignOut.length)).toEqual([]);
+    expect(types(await events(page, "a")).slice(afterSignOut.length).filter((t) => t !== "resize")).toEqual([]);
     const frame = await frameIn(page, "#a");
-    expect(await frame.evaluate((url) => fetch(url).then((r) => r.status), `/embed/${PARTNER_ID}/session`)).toBe(401);
+    await frame.waitForFunction(() => document.getElementById("state")?.textContent === "You have signed out of Jupid.");
+    expect(await frame.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(world.stack.gateway.memory?.sessions.list().length).toBe(sessionsBefore - 1);
 
     await callHandle(page, "a", "navigate", "/reports");
     await waitForEvent(page, "a", "authenticated", {}, 2);
@@ -223,12 +256,12 @@ describe("the SDK handle", () => {
     // Each handle saw exactly its own story, once.
     expect(a.filter((e) => e.type !== "resize")).toEqual([
       { type: "ready" },
-      { type: "authenticated", firstRun: false },
+      { type: "authenticated", firstRun: false, storage: "frame" },
       { type: "navigate", path: "/dashboard" },
     ]);
     expect(b.filter((e) => e.type !== "resize")).toEqual([
       { type: "ready" },
-      { type: "authenticated", firstRun: false },
+      { type: "authenticated", firstRun: false, storage: "frame" },
       { type: "navigate", path: "/reports" },
     ]);
     expect(await (await workspaceFrame(page, "#a", "/dashboard")).textContent("#name")).toBe("Bea Returning");
@@ -258,16 +291,18 @@ describe("re-authentication", () => {
     await mount(page, { key: "a", container: "#a", token: expired() });
     const list = await waitForEvent(page, "a", "authenticated");
     expect(types(list).slice(0, 3)).toEqual(["ready", "authRequired", "authenticated"]);
-    expect(list[1]).toEqual({ type: "authRequired", code: "TOKEN_EXPIRED" });
+    expect(list[1]).toMatchObject({ type: "authRequired", code: "TOKEN_EXPIRED" });
+    expect(list[1]?.message).toMatch(/expired/);
     expect(await tokenCalls(page)).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe("still the same page");
   });
 
   it("a replayed token gives authRequired TOKEN_REPLAYED and getToken recovers", async () => {
     const token = world.stack.token();
-    const first = await fetch(`${world.stack.appUrl}/embed/${PARTNER_ID}/session`, {
+    const url = `${world.stack.appUrl}/embed/${PARTNER_ID}/session`;
+    const first = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", DPoP: await (await dpopKey()).proof("POST", url) },
       body: JSON.stringify({ token, parentOrigin: world.stack.partnerUrl }),
     });
     expect(first.status).toBe(200);
@@ -275,7 +310,7 @@ describe("re-authentication", () => {
     const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", token });
     const list = await waitForEvent(page, "a", "authenticated");
-    expect(list).toContainEqual({ type: "authRequired", code: "TOKEN_REPLAYED" });
+    expect(list.find((e) => e.type === "authRequired")).toMatchObject({ type: "authRequired", code: "TOKEN_REPLAYED" });
     expect(await tokenCalls(page)).toBe(1);
   });
 
@@ -292,16 +327,16 @@ describe("re-authentication", () => {
     await waitForEvent(page, "a", "navigate", { path: "/reports" });
 
     // The gateway forgets the session (as at the end of its lifetime) and the page's clock reaches that moment.
-    const cookie = (await world.context.cookies(world.stack.appUrl)).find((c) => c.name.includes("jupid_session"));
-    await world.stack.gateway.memory?.sessions.delete(createHash("sha256").update(cookie?.value ?? "").digest("hex"));
+    const memory = world.stack.gateway.memory;
+    for (const session of memory?.sessions.list() ?? []) await memory?.sessions.delete(session.idHash);
     await page.clock.fastForward("01:00:01");
 
     const list = await waitForEvent(page, "a", "authenticated", {}, 2);
     const after = list.slice(list.findIndex((e) => e.type === "authRequired"));
     await waitForEvent(page, "a", "navigate", { path: "/reports" }, 2);
-    expect(after.filter((e) => e.type !== "resize").slice(0, 2)).toEqual([
+    expect(after.filter((e) => e.type !== "resize").slice(0, 2)).toMatchObject([
       { type: "authRequired", code: "SESSION_REQUIRED" },
-      { type: "authenticated", firstRun: false },
+      { type: "authenticated", firstRun: false, storage: "frame" },
     ]);
     expect(await (await workspaceFrame(page, "#a", "/reports")).textContent("#path")).toBe("/reports");
     expect(await tokenCalls(page)).toBe(2);
@@ -313,7 +348,8 @@ describe("re-authentication", () => {
     await mount(page, { key: "a", container: "#a", token: expired(), getToken: "none" });
     await waitForEvent(page, "a", "authRequired");
     await sleep(500);
-    expect(await events(page, "a")).toEqual([{ type: "ready" }, { type: "authRequired", code: "TOKEN_EXPIRED" }]);
+    expect(await events(page, "a")).toMatchObject([{ type: "ready" }, { type: "authRequired", code: "TOKEN_EXPIRED" }]);
+    expect(await events(page, "a")).toHaveLength(2);
   });
 
   it("gives up after 3 refused tokens from getToken (one request in flight at a time)", async () => {
@@ -322,7 +358,7 @@ describe("re-authentication", () => {
     await waitForEvent(page, "a", "authRequired", {}, 3);
     await sleep(600);
     const list = await events(page, "a");
-    expect(list.filter((e) => e.type === "authRequired")).toEqual(Array(3).fill({ type: "authRequired", code: "TOKEN_EXPIRED" }));
+    expect(list.filter((e) => e.type === "authRequired").map((e) => e.code)).toEqual(Array(3).fill("TOKEN_EXPIRED"));
     expect(await tokenCalls(page)).toBe(3);
     expect(types(list)).not.toContain("authenticated");
   });
@@ -378,25 +414,25 @@ describe("errors from the gateway and the browser", () => {
     await page.clock.fastForward("00:02");
     const list = await waitForEvent(page, "a", "error", { code: "HANDSHAKE_TIMEOUT" });
     expect(list).toHaveLength(1);
-    expect(await tokenCalls(page)).toBe(0);
+    // getToken ran at mount, while the frame was (not) loading; nothing more happened.
+    expect(await tokenCalls(page)).toBe(1);
     await world.context.unrouteAll({ behavior: "ignoreErrors" });
   });
 
-  it("reports STORAGE_BLOCKED when the browser drops the session cookie", async () => {
-    // Stand-in for a browser that blocks third-party storage: the Set-Cookie never arrives.
-    await world.context.route(`${world.stack.appUrl}/embed/${PARTNER_ID}/session`, async (route) => {
-      if (route.request().method() !== "POST") return route.continue();
-      const response = await route.fetch();
-      const headers = { ...response.headers() };
-      delete headers["set-cookie"];
-      return route.fulfill({ response, headers });
-    });
-    const page = await openHarness(world.context, world.stack);
-    await mount(page, { key: "a", container: "#a" });
-    const list = await waitForEvent(page, "a", "error", { code: "STORAGE_BLOCKED" });
-    expect(types(list)).not.toContain("authenticated");
-    const frame = await frameIn(page, "#a");
-    expect(await frame.isVisible("#continue")).toBe(true);
+  it("reports STORAGE_BLOCKED where the browser denies the frame any storage", async () => {
+    // playwright-core's own default flags turn third-party storage partitioning off, which leaves a
+    // cross-site frame with no storage at all (Chromium blocks third-party storage by default here).
+    const denying = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const page = await openHarness(await denying.newContext(), world.stack);
+      await mount(page, { key: "a", container: "#a" });
+      const list = await waitForEvent(page, "a", "error", { code: "STORAGE_BLOCKED" });
+      expect(types(list)).not.toContain("authenticated");
+      const frame = await frameIn(page, "#a");
+      expect(await frame.textContent("#status")).toMatch(/Open Jupid in its own tab/);
+    } finally {
+      await denying.close();
+    }
   });
 });
 

@@ -16,7 +16,11 @@ import { type RunningGateway, startGateway } from "../../lambdas/local/gateway.t
 import { signRaw } from "../fixtures/tokens.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
+  // playwright-core turns Chromium's third-party storage partitioning off (its --disable-features list);
+  // Chrome ships with it on, and the frame session lives in partitioned storage. The last
+  // --disable-features wins: this one keeps playwright's test-stability choices but that one.
+  "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,OptimizationHints,NetworkTimeServiceQuerying,PreconnectToSearch,Translate",
   "--no-sandbox",
   "--disable-gpu",
   "--disable-background-networking",
@@ -369,16 +373,16 @@ export async function frameIn(page: Page, container: string): Promise<Frame> {
   return frame;
 }
 
-/** Wait until the iframe in `container` shows the workspace at `path` (app path) and return its frame. */
+/** Wait until the iframe in `container` shows the framed workspace at `path` (app path) and return its frame. */
 export async function workspaceFrame(page: Page, container: string, path: string): Promise<Frame> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const frame = await frameIn(page, container);
-    if (new URL(frame.url()).pathname === `/app${path}`) {
+    if (new URL(frame.url()).pathname.replace(/^\/embed\/[^/]+\/app/, "") === path) {
       const shown = await frame.waitForSelector("#path", { timeout: 5_000 }).catch(() => undefined);
       if (shown) return frame;
     }
-    if (Date.now() > deadline) throw new Error(`${container} never showed /app${path} (at ${frame.url()})`);
+    if (Date.now() > deadline) throw new Error(`${container} never showed ${path} (at ${frame.url()})`);
     await page.waitForTimeout(50);
   }
 }

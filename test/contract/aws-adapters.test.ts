@@ -194,12 +194,14 @@ describe("stored records", () => {
     });
 
     const idHash = "ab".repeat(32);
-    await deps.sessions.put({ idHash, userId, partnerId, shell: "full", chat: false, createdAt: 1, expiresAt: 1_900_000_000 });
+    await deps.sessions.put({ idHash, userId, partnerId, shell: "full", chat: false, createdAt: 1, expiresAt: 1_900_000_000, lastSeenAt: 5, jkt: "k" });
     expect(await get(resources.env.JUPID_TABLE_SESSIONS, { idHash })).toMatchObject({
       idHash: { S: idHash },
       userId: { S: userId },
       partnerId: { S: partnerId },
       expiresAt: { N: "1900000000" },
+      lastSeenAt: { N: "5" },
+      jkt: { S: "k" },
     });
 
     await deps.usage.add(userId, "reports", 3);

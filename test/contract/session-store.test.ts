@@ -1,4 +1,4 @@
-/** SessionStore contract: put/get/delete by id hash; expired sessions are absent whatever TTL has done. */
+/** SessionStore contract: put/get/touch/delete by id hash; expired sessions are absent whatever TTL has done. */
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Session } from "../../lambdas/ports/index.ts";
@@ -14,6 +14,7 @@ function session(overrides: Partial<Session> = {}): Session {
     chat: true,
     createdAt: now,
     expiresAt: now + 3600,
+    lastSeenAt: now,
     ...overrides,
   };
 }
@@ -23,7 +24,7 @@ describe.each(WORLD_KINDS)("SessionStore contract [%s]", (kind) => {
 
   it("returns what was put, field for field", async () => {
     const { sessions } = world().deps;
-    const full = session({ shell: "full", chat: false });
+    const full = session({ shell: "full", chat: false, jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" });
     const minimal = session({ shell: "minimal", chat: true });
     await sessions.put(full);
     await sessions.put(minimal);
@@ -71,5 +72,16 @@ describe.each(WORLD_KINDS)("SessionStore contract [%s]", (kind) => {
     const replaced = { ...s, shell: "minimal" as const, chat: false, expiresAt: s.expiresAt + 60 };
     await sessions.put(replaced);
     expect(await sessions.get(s.idHash, Date.now())).toEqual(replaced);
+  });
+
+  it("touch moves lastSeenAt of a live session and never creates one", async () => {
+    const { sessions } = world().deps;
+    const s = session();
+    await sessions.put(s);
+    await sessions.touch(s.idHash, s.lastSeenAt + 90);
+    expect(await sessions.get(s.idHash, Date.now())).toEqual({ ...s, lastSeenAt: s.lastSeenAt + 90 });
+    const gone = session();
+    await sessions.touch(gone.idHash, gone.lastSeenAt + 90);
+    expect(await sessions.get(gone.idHash, Date.now())).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setLogSink } from "../../lambdas/http/logger.ts";
 import { type RunningGateway, startGateway } from "../../lambdas/local/gateway.ts";
+import { dpopKey, type TestDpopKey } from "../fixtures/dpop.ts";
 import { partnerInput, testEnvironment } from "../fixtures/partners.ts";
 import { mintToken, NOW, NOW_S, OTHER_SECRET, TEST_SECRET } from "../fixtures/tokens.ts";
 
@@ -13,7 +14,9 @@ const PARTNER_ORIGIN = "http://localhost:3000";
 let gateway: RunningGateway;
 const logLines: string[] = [];
 const issuedTokens: string[] = [];
+/** Every session credential and cookie value the gateway issued: none may reach a log. */
 const issuedCookies: string[] = [];
+let frameKey: TestDpopKey;
 
 const config = testEnvironment([
   partnerInput("acme", { allowedOrigins: [PARTNER_ORIGIN, "https://acme.example"] }),
@@ -31,16 +34,35 @@ function token(partnerId = "acme", options: Parameters<typeof mintToken>[1] = {}
   return value;
 }
 
-async function postSession(body: unknown, options: { partnerId?: string; headers?: Record<string, string>; raw?: string } = {}) {
-  const response = await fetch(`${gateway.url}/embed/${options.partnerId ?? "acme"}/session`, {
+const sessionUrl = (partnerId = "acme") => `${gateway.url}/embed/${partnerId}/session`;
+
+/** A frame sign-in: POST with a DPoP proof of `frameKey` (`proof: null` sends none). */
+async function postSession(
+  body: unknown,
+  options: { partnerId?: string; headers?: Record<string, string>; raw?: string; proof?: string | null } = {},
+) {
+  const url = sessionUrl(options.partnerId);
+  const proof = options.proof === undefined ? await frameKey.proof("POST", url) : options.proof;
+  const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", ...options.headers },
+    headers: { "content-type": "application/json", ...(proof ? { dpop: proof } : {}), ...options.headers },
     body: options.raw ?? JSON.stringify(body),
   });
   const cookie = response.headers.get("set-cookie") ?? undefined;
   if (cookie) issuedCookies.push(cookie.split(";")[0]?.split("=")[1] ?? "");
   const text = await response.text();
-  return { status: response.status, headers: response.headers, cookie, json: text ? JSON.parse(text) : undefined };
+  const json = text ? JSON.parse(text) : undefined;
+  if (typeof json?.session === "string") issuedCookies.push(json.session);
+  return { status: response.status, headers: response.headers, cookie, json };
+}
+
+/** A request made with a frame session, as the workspace library makes it. */
+async function withSession(method: string, credential: string, options: { partnerId?: string; key?: TestDpopKey; origin?: string } = {}) {
+  const url = sessionUrl(options.partnerId);
+  const headers = await (options.key ?? frameKey).headers(method, url, credential);
+  const response = await fetch(url, { method, headers: { ...headers, ...(options.origin ? { origin: options.origin } : {}) } });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : undefined };
 }
 
 const signInBody = (t: string, extra: Record<string, unknown> = {}) => ({ token: t, parentOrigin: PARTNER_ORIGIN, ...extra });
@@ -50,6 +72,7 @@ function cookieOf(setCookie: string | undefined): string {
 }
 
 beforeAll(async () => {
+  frameKey = await dpopKey(() => NOW);
   setLogSink((line) => logLines.push(line));
   gateway = await startGateway({
     config,
@@ -102,25 +125,29 @@ describe("POST /embed/{partnerId}/session", () => {
     const sub = `first-${randomUUID()}`;
     const first = await postSession(signInBody(token("acme", { claims: { sub } }), { initialPath: "/reports?y=2026" }));
     expect(first.status).toBe(200);
-    expect(first.json).toEqual({
-      redirectTo: "/app/onboarding/connect-accounts",
-      firstRun: true,
+    expect(first.json).toMatchObject({ redirectTo: "/embed/acme/app/onboarding/connect-accounts", firstRun: true });
+    expect(first.json.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.json.view).toMatchObject({
+      user: { sub, name: "Ada Lovelace", email: "ada@example.com" },
+      partner: { id: "acme" },
       expiresAt: new Date((NOW_S + 3600) * 1000).toISOString(),
+      idleTimeoutSeconds: 1800,
     });
-    expect(first.cookie).toMatch(/^jupid_session=[A-Za-z0-9_-]{43}; Max-Age=3600; Path=\/; Secure; HttpOnly; SameSite=None; Partitioned$/);
+    // The frame keeps the session itself: no cookie on the iframe path.
+    expect(first.cookie).toBeUndefined();
 
     const again = await postSession(
       signInBody(token("acme", { claims: { sub, email: "changed@example.com", name: "New Name" } }), { initialPath: "/reports?y=2026" }),
     );
-    expect(again.json).toMatchObject({ redirectTo: "/app/reports?y=2026", firstRun: false });
+    expect(again.json).toMatchObject({ redirectTo: "/embed/acme/app/reports?y=2026", firstRun: false });
     const none = await postSession(signInBody(token("acme", { claims: { sub } })));
-    expect(none.json).toMatchObject({ redirectTo: "/app/", firstRun: false });
+    expect(none.json).toMatchObject({ redirectTo: "/embed/acme/app/", firstRun: false });
 
     const memory = gateway.memory!;
     const userId = await memory.identities.findUserId("acme", sub);
     const user = await memory.identities.getUser(userId!);
     expect(user).toMatchObject({ email: "ada@example.com", name: "Ada Lovelace" }); // last login had default name again
-    expect(cookieOf(first.cookie)).not.toBe(cookieOf(again.cookie));
+    expect(first.json.session).not.toBe(again.json.session);
   });
 
   it("keeps the first email and updates name and payload on later logins", async () => {
@@ -151,7 +178,7 @@ describe("POST /embed/{partnerId}/session", () => {
   it("honours shell/chat overrides only where the partner allows them", async () => {
     const sub = `shell-${randomUUID()}`;
     const res = await postSession(signInBody(token("acme", { claims: { sub } }), { shell: "full", chat: false }));
-    const session = await resolve(cookieOf(res.cookie).split("=")[1]!);
+    const session = await resolveFrame(res.json.session);
     // acme allows mode overrides but not chat overrides.
     expect(session).toMatchObject({ shell: "full", chat: true, partnerId: "acme" });
   });
@@ -182,15 +209,25 @@ describe("POST /embed/{partnerId}/session", () => {
     ["disabled partner", () => postSession(signInBody(token("initech")), { partnerId: "initech" }), 403, "PARTNER_DISABLED"],
     ["unknown partner", () => postSession(signInBody(token("nobody")), { partnerId: "nobody" }), 404, "PARTNER_NOT_FOUND"],
     ["body over 16 KB", () => postSession(signInBody("x".repeat(17_000))), 413, "PAYLOAD_TOO_LARGE"],
+    ["no DPoP proof", () => postSession(signInBody(token()), { proof: null }), 401, "DPOP_PROOF_INVALID"],
+    ["a DPoP proof for another URL", async () => postSession(signInBody(token()), { proof: await frameKey.proof("POST", sessionUrl("globex")) }), 401, "DPOP_PROOF_INVALID"],
+    ["a stale DPoP proof", async () => postSession(signInBody(token()), { proof: await frameKey.proof("POST", sessionUrl(), { iat: NOW_S - 600 }) }), 401, "DPOP_PROOF_INVALID"],
     ["token over 8 KB", () => postSession(signInBody(`${"a".repeat(8200)}.b.c`)), 413, "PAYLOAD_TOO_LARGE"],
   ];
 
-  it.each(table)("%s -> %i %s, and no cookie", async (_name, send, status, code) => {
+  it.each(table)("%s -> %i %s, and no session", async (_name, send, status, code) => {
     const result = await send();
     expect(result.status).toBe(status);
     expect(result.json.error.code).toBe(code);
     expect(typeof result.json.error.message).toBe("string");
     expect(result.cookie).toBeUndefined();
+    expect(result.json.session).toBeUndefined();
+  });
+
+  it("a sign-in without a valid proof does not spend the token", async () => {
+    const t = token();
+    expect((await postSession(signInBody(t), { proof: null })).status).toBe(401);
+    expect((await postSession(signInBody(t))).status).toBe(200);
   });
 
   it("TOKEN_REPLAYED for a second use of one token", async () => {
@@ -244,29 +281,72 @@ describe("concurrency", () => {
   });
 });
 
-describe("GET and DELETE /embed/{partnerId}/session", () => {
-  it("a live cookie session skips the token; sign-out ends it", async () => {
-    const signedIn = await postSession(signInBody(token()));
-    const cookie = cookieOf(signedIn.cookie);
-    const check = await fetch(`${gateway.url}/embed/acme/session?initialPath=/reports`, { headers: { cookie } });
-    expect(check.status).toBe(200);
-    expect(await check.json()).toMatchObject({ redirectTo: "/app/reports", firstRun: false });
+describe("GET and DELETE /embed/{partnerId}/session (frame session, DPoP)", () => {
+  it("GET answers the view of the session's user; DELETE signs out", async () => {
+    const signedIn = await postSession(signInBody(token("acme", { claims: { sub: `view-${randomUUID()}`, name: "Grace Hopper" } })));
+    const credential: string = signedIn.json.session;
+    const view = await withSession("GET", credential);
+    expect(view.status).toBe(200);
+    expect(view.json.view).toEqual(signedIn.json.view);
+    expect(JSON.stringify(view.json)).not.toContain(credential);
 
-    const otherPartner = await fetch(`${gateway.url}/embed/globex/session`, { headers: { cookie } });
-    expect(otherPartner.status).toBe(401);
-
-    const out = await fetch(`${gateway.url}/embed/acme/session`, { method: "DELETE", headers: { cookie } });
+    const out = await withSession("DELETE", credential, { origin: gateway.url });
     expect(out.status).toBe(204);
-    expect(out.headers.get("set-cookie")).toMatch(/^jupid_session=; Max-Age=0;/);
-    const after = await fetch(`${gateway.url}/embed/acme/session`, { headers: { cookie } });
-    expect(after.status).toBe(401);
-    expect((await after.json()).error.code).toBe("SESSION_REQUIRED");
+    const after = await withSession("GET", credential);
+    expect([after.status, after.json.error.code]).toEqual([401, "SESSION_REQUIRED"]);
   });
 
-  it("a forged or malformed cookie is just no session", async () => {
-    for (const cookie of ["jupid_session=abc", "jupid_session=" + "A".repeat(43), "jupid_session=%00"]) {
-      expect((await fetch(`${gateway.url}/embed/acme/session`, { headers: { cookie } })).status).toBe(401);
+  it("the credential is useless without its key, for another partner, or with a replayed proof", async () => {
+    const credential: string = (await postSession(signInBody(token()))).json.session;
+    const thief = await dpopKey(() => NOW);
+    const stolen = await withSession("GET", credential, { key: thief });
+    expect([stolen.status, stolen.json.error.code]).toEqual([401, "DPOP_PROOF_INVALID"]);
+    const bare = await fetch(sessionUrl(), { headers: { authorization: `DPoP ${credential}` } });
+    expect(bare.status).toBe(401);
+    const asCookie = await fetch(sessionUrl(), { headers: { cookie: `jupid_session=${credential}` } });
+    expect(asCookie.status).toBe(401);
+    const otherPartner = await withSession("GET", credential, { partnerId: "globex" });
+    expect([otherPartner.status, otherPartner.json.error.code]).toEqual([401, "SESSION_REQUIRED"]);
+
+    const headers = await frameKey.headers("GET", sessionUrl(), credential);
+    expect((await fetch(sessionUrl(), { headers })).status).toBe(200);
+    const replayed = await fetch(sessionUrl(), { headers });
+    expect([replayed.status, (await replayed.json()).error.code]).toEqual([401, "DPOP_PROOF_REPLAYED"]);
+  });
+
+  it("DELETE follows the sign-in's origin rule and ends only a session of the partner in the path", async () => {
+    const credential: string = (await postSession(signInBody(token()))).json.session;
+    const foreign = await withSession("DELETE", credential, { origin: "https://evil.example" });
+    expect([foreign.status, foreign.json.error.code]).toEqual([403, "ORIGIN_NOT_ALLOWED"]);
+    const unknown = await withSession("DELETE", credential, { partnerId: "nobody", origin: gateway.url });
+    expect([unknown.status, unknown.json.error.code]).toEqual([404, "PARTNER_NOT_FOUND"]);
+    const other = await withSession("DELETE", credential, { partnerId: "globex", origin: gateway.url });
+    expect(other.status).toBe(401);
+    expect((await withSession("GET", credential)).status).toBe(200);
+  });
+
+  it("a forged or malformed credential is just no session", async () => {
+    for (const credential of ["abc", "A".repeat(43), "%00"]) {
+      expect((await withSession("GET", credential)).status).toBe(401);
     }
+  });
+});
+
+describe("GET /embed/{partnerId}/app/* (framed workspace shell)", () => {
+  it("is public, carries no user data, and is framable by exactly the partner's origins", async () => {
+    const response = await fetch(`${gateway.url}/embed/acme/app/reports/2026`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-security-policy")).toContain(`frame-ancestors ${PARTNER_ORIGIN} https://acme.example`);
+    const page = await response.text();
+    expect(page).toContain('"basePath":"/embed/acme/app"');
+    expect(page).toContain("<h1>/reports/2026</h1>");
+    expect(page).not.toContain("usr_");
+  });
+
+  it("unknown partner: 404 that nobody may frame", async () => {
+    const response = await fetch(`${gateway.url}/embed/nobody/app/`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
   });
 });
 
@@ -333,16 +413,23 @@ async function resolve(sessionId: string) {
   return (await internal("/internal/sessions/resolve", { method: "POST", body: JSON.stringify({ sessionId }) })).json;
 }
 
+/** What the Jupid app's backend does with a frame request: forward credential, proof, method and URL. */
+async function resolveFrame(credential: string, key: TestDpopKey = frameKey) {
+  const url = `${gateway.url}/api/reports`;
+  const proof = await key.proof("GET", url, { credential });
+  return (await internal("/internal/sessions/resolve", { method: "POST", body: JSON.stringify({ credential, proof, method: "GET", url }) }))
+    .json;
+}
+
 describe("/internal/*", () => {
   it("refuses callers without the key", async () => {
     const result = await internal("/internal/sessions/resolve", { method: "POST", body: "{}" }, "wrong");
     expect([result.status, result.json.error.code]).toEqual([401, "UNAUTHORIZED"]);
   });
 
-  it("resolves a session id and counts usage against the free limit", async () => {
+  it("resolves a frame session (credential + proof) and counts usage against the free limit", async () => {
     const signedIn = await postSession(signInBody(token()));
-    const sessionId = cookieOf(signedIn.cookie).split("=")[1]!;
-    const session = await resolve(sessionId);
+    const session = await resolveFrame(signedIn.json.session);
     expect(session).toMatchObject({ partnerId: "acme", shell: "embedded", chat: true, branding: { displayName: "Brand acme" } });
     expect(session.userId).toMatch(/^usr_[a-f0-9]{32}$/);
 
@@ -352,6 +439,21 @@ describe("/internal/*", () => {
     expect((await use(2)).json).toMatchObject({ used: 3, remaining: 0, paywall: true });
     const read = await internal(`/internal/entitlements/${session.userId}?metric=transactions`);
     expect(read.json).toMatchObject({ used: 3, paywall: true });
+  });
+
+  it("a frame credential resolves only with a proof of its key", async () => {
+    const credential: string = (await postSession(signInBody(token()))).json.session;
+    const bare = await internal("/internal/sessions/resolve", { method: "POST", body: JSON.stringify({ sessionId: credential }) });
+    expect([bare.status, bare.json.error.code]).toEqual([401, "DPOP_PROOF_INVALID"]);
+    expect((await resolveFrame(credential, await dpopKey(() => NOW))).error.code).toBe("DPOP_PROOF_INVALID");
+    const noUrl = await internal("/internal/sessions/resolve", { method: "POST", body: JSON.stringify({ credential, proof: "x" }) });
+    expect(noUrl.status).toBe(400);
+  });
+
+  it("resolves a top-level cookie session by its id", async () => {
+    const response = await enterWithToken(token("acme", { claims: { sub: `cookie-${randomUUID()}` } }));
+    const session = await resolve(cookieOf(response.headers.get("set-cookie") ?? "").split("=")[1]!);
+    expect(session).toMatchObject({ partnerId: "acme" });
   });
 
   it("4xx for bad internal input", async () => {
@@ -365,19 +467,29 @@ describe("/internal/*", () => {
 
   it("refuses a metric the partner does not count, and bad amounts", async () => {
     const signedIn = await postSession(signInBody(token()));
-    const { userId } = await resolve(cookieOf(signedIn.cookie).split("=")[1]!);
+    const { userId } = await resolveFrame(signedIn.json.session);
     for (const body of [{ userId, metric: "reports" }, { userId, amount: 0 }, { userId, amount: 1.5 }, { userId, amount: "1" }]) {
       expect((await internal("/internal/usage", { method: "POST", body: JSON.stringify(body) })).status).toBe(400);
     }
   });
 });
 
-describe("GET /app/* (stub workspace)", () => {
-  it("shows the signed-in user, partner and path", async () => {
-    const signedIn = await postSession(signInBody(token("acme", { claims: { name: "Grace Hopper" } })));
-    const response = await fetch(`${gateway.url}/app/reports/2026`, { headers: { cookie: cookieOf(signedIn.cookie) } });
+async function enterWithToken(t: string, path = "/reports/2026") {
+  const response = await fetch(`${gateway.url}/partner/acme/enter?token=${t}&path=${path}`, { redirect: "manual" });
+  const cookie = response.headers.get("set-cookie");
+  if (cookie) issuedCookies.push(cookieOf(cookie).split("=")[1] ?? "");
+  return response;
+}
+
+describe("GET /app/* (stub workspace, top level)", () => {
+  it("shows the signed-in user, partner and path from the first-party cookie, and is never framed", async () => {
+    const sub = `top-${randomUUID()}`;
+    await postSession(signInBody(token("acme", { claims: { sub } })));
+    const entered = await enterWithToken(token("acme", { claims: { sub, name: "Grace Hopper" } }));
+    expect(entered.headers.get("set-cookie")).toMatch(/^jupid_session=[A-Za-z0-9_-]{43}; Max-Age=3600; Path=\/; Secure; HttpOnly; SameSite=Lax$/);
+    const response = await fetch(`${gateway.url}/app/reports/2026`, { headers: { cookie: cookieOf(entered.headers.get("set-cookie") ?? "") } });
     expect(response.status).toBe(200);
-    expect(response.headers.get("content-security-policy")).toContain(`frame-ancestors ${PARTNER_ORIGIN}`);
+    expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
     const page = await response.text();
     expect(page).toContain("Grace Hopper");
     expect(page).toContain("/reports/2026");

@@ -9,6 +9,7 @@ import { embedPageCsp, enterPageCsp, workspacePageCsp } from "../../lambdas/http
 import { renderEmbedPage } from "../../lambdas/http/pages/embed-page.ts";
 import { renderEnterPage } from "../../lambdas/http/pages/enter-page.ts";
 import * as generated from "../../lambdas/http/pages/scripts.generated.ts";
+import { sessionView } from "../../lambdas/core/sessions.ts";
 import { renderSignedOutPage, renderWorkspacePage } from "../../lambdas/http/pages/workspace-page.ts";
 import type { JupidUser, Session } from "../../lambdas/ports/index.ts";
 import { buildPageScripts, cspHash, GENERATED_FILE, renderGeneratedFile } from "../../scripts/build.ts";
@@ -62,13 +63,15 @@ describe("scripts.generated.ts", () => {
 
 describe("page renderers", () => {
   const user: JupidUser = { userId: "usr_1", partnerId: "acme-books", sub: hostile, email: "a@b.example", name: hostile, createdAt: 1, lastLoginAt: 1 };
-  const session: Session = { idHash: "h", userId: "usr_1", partnerId: "acme-books", shell: "embedded", chat: true, createdAt: 1, expiresAt: 2 };
+  const session: Session = { idHash: "h", userId: "usr_1", partnerId: "acme-books", shell: "embedded", chat: true, createdAt: 1, expiresAt: 2, lastSeenAt: 1 };
+  const settings = { sessionIdleTimeoutSeconds: 1800 };
+  const view = (p: PartnerConfig) => sessionView(session, user, p, settings);
 
   it("each page has exactly one executable inline script, allowed by its CSP and no 'unsafe-inline' script", () => {
     const p = partner();
     const pages = [
-      { html: renderEmbedPage({ partner: p, appUrl: "http://127.0.0.1:4000" }), csp: embedPageCsp(p.allowedOrigins) },
-      { html: renderWorkspacePage({ user, session, partner: p, path: "/x" }), csp: workspacePageCsp(p.allowedOrigins) },
+      { html: renderEmbedPage({ partner: p, now: 1_000 }), csp: embedPageCsp(p.allowedOrigins) },
+      { html: renderWorkspacePage({ partner: p, path: "/x", basePath: "/app", view: view(p), now: 1_000 }), csp: workspacePageCsp(p.allowedOrigins) },
       { html: renderEnterPage(p), csp: enterPageCsp() },
     ];
     for (const { html, csp } of pages) {
@@ -83,8 +86,8 @@ describe("page renderers", () => {
   it("escapes partner and user data in HTML and in the JSON config block", () => {
     const p = partner();
     for (const html of [
-      renderEmbedPage({ partner: p, appUrl: "http://127.0.0.1:4000" }),
-      renderWorkspacePage({ user, session, partner: p, path: "/<b>" }),
+      renderEmbedPage({ partner: p, now: 1_000 }),
+      renderWorkspacePage({ partner: p, path: "/<b>", basePath: "/app", view: view(p), now: 1_000 }),
       renderEnterPage(p),
     ]) {
       expect(html).not.toContain("<script>alert(1)");
@@ -92,19 +95,28 @@ describe("page renderers", () => {
       const config = /<script type="application\/json" id="jupid-config">([\s\S]*?)<\/script>/.exec(html)?.[1];
       if (config !== undefined) expect(() => JSON.parse(config)).not.toThrow();
     }
-    const embed = renderEmbedPage({ partner: p, appUrl: "http://127.0.0.1:4000" });
+    const embed = renderEmbedPage({ partner: p, now: 1_000 });
     const config = JSON.parse(/id="jupid-config">([\s\S]*?)<\/script>/.exec(embed)?.[1] ?? "");
-    expect(config).toEqual({ partnerId: "acme-books", allowedOrigins: ["http://localhost:3000"], title: hostile });
-    expect(renderWorkspacePage({ user, session, partner: p, path: "/<b>" })).toContain("<h1>/&#60;b&#62;</h1>");
+    expect(config).toEqual({ partnerId: "acme-books", allowedOrigins: ["http://localhost:3000"], title: hostile, serverTime: 1 });
+    expect(renderWorkspacePage({ partner: p, path: "/<b>", basePath: "/app", view: view(p), now: 1_000 })).toContain("<h1>/&#60;b&#62;</h1>");
   });
 
-  it("the workspace config tells the bridge the partner's origins and the base path", () => {
-    const html = renderWorkspacePage({ user, session, partner: partner(), path: "/x", workspaceBasePath: "/ws", now: 1_500 });
-    const config = JSON.parse(/id="jupid-config">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "");
-    expect(config).toEqual({ partnerId: "acme-books", allowedOrigins: ["http://localhost:3000"], basePath: "/ws", expiresIn: 1 });
-    const expired = renderWorkspacePage({ user, session, partner: partner(), path: "/x", now: 9_000 });
-    expect(JSON.parse(/id="jupid-config">([\s\S]*?)<\/script>/.exec(expired)?.[1] ?? "").expiresIn).toBe(0);
-    expect(html).toContain('href="/ws/dashboard"');
+  it("the workspace config tells the bridge the partner's origins, the base path and the server's clock", () => {
+    const shell = renderWorkspacePage({ partner: partner(), path: "/x", basePath: "/embed/acme-books/app", now: 1_500 });
+    const config = JSON.parse(/id="jupid-config">([\s\S]*?)<\/script>/.exec(shell)?.[1] ?? "");
+    expect(config).toEqual({ partnerId: "acme-books", allowedOrigins: ["http://localhost:3000"], basePath: "/embed/acme-books/app", serverTime: 1, framed: true });
+    expect(shell).toContain('href="/embed/acme-books/app/dashboard"');
+    const top = renderWorkspacePage({ partner: partner(), path: "/x", basePath: "/ws", view: view(partner()), now: 1_500 });
+    expect(JSON.parse(/id="jupid-config">([\s\S]*?)<\/script>/.exec(top)?.[1] ?? "").framed).toBe(false);
+  });
+
+  it("the framed shell carries no user data; the top-level page is rendered from the session", () => {
+    const shell = renderWorkspacePage({ partner: partner(), path: "/x", basePath: "/embed/acme-books/app", now: 1_500 });
+    expect(shell).not.toContain("usr_1");
+    expect(shell).not.toContain("a@b.example");
+    const top = renderWorkspacePage({ partner: partner(), path: "/x", basePath: "/ws", view: view(partner()), now: 1_500 });
+    expect(top).toContain('<dd id="user">usr_1</dd>');
+    expect(top).toContain('<dd id="email">a@b.example</dd>');
   });
 
   it("the entry page posts to its own partner route", () => {

@@ -1,7 +1,14 @@
-import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { SHELL_MODES, type ShellMode } from "../../../config/schema.ts";
 import type { Session, SessionStore } from "../../ports/index.ts";
-import { bool, CorruptItemError, num, readBoolean, readNumber, readString, str } from "./attributes.ts";
+import { bool, CorruptItemError, num, readBoolean, readNumber, readOptionalString, readString, str } from "./attributes.ts";
 
 /**
  * Sessions keyed by the SHA-256 of their id, with a TTL on `expiresAt`.
@@ -25,6 +32,8 @@ export class DynamoSessionStore implements SessionStore {
           chat: bool(session.chat),
           createdAt: num(session.createdAt),
           expiresAt: num(session.expiresAt),
+          lastSeenAt: num(session.lastSeenAt),
+          ...(session.jkt ? { jkt: str(session.jkt) } : {}),
         },
       }),
     );
@@ -43,15 +52,37 @@ export class DynamoSessionStore implements SessionStore {
     if (!(SHELL_MODES as readonly string[]).includes(shell)) {
       throw new CorruptItemError(`${table}: shell "${shell}" is not a shell mode`);
     }
+    const createdAt = readNumber(Item, "createdAt", table);
+    const jkt = readOptionalString(Item, "jkt", table);
     return {
       idHash: readString(Item, "idHash", table),
       userId: readString(Item, "userId", table),
       partnerId: readString(Item, "partnerId", table),
       shell: shell as ShellMode,
       chat: readBoolean(Item, "chat", table),
-      createdAt: readNumber(Item, "createdAt", table),
+      createdAt,
       expiresAt,
+      // Sessions written before the idle timeout existed count as last seen at creation.
+      lastSeenAt: Item.lastSeenAt ? readNumber(Item, "lastSeenAt", table) : createdAt,
+      ...(jkt ? { jkt } : {}),
     };
+  }
+
+  async touch(idHash: string, lastSeenAt: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { idHash: str(idHash) },
+          UpdateExpression: "SET lastSeenAt = :at",
+          // Never resurrect a deleted session as a bare item.
+          ConditionExpression: "attribute_exists(idHash)",
+          ExpressionAttributeValues: { ":at": num(lastSeenAt) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async delete(idHash: string): Promise<void> {

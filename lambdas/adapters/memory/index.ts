@@ -130,8 +130,16 @@ export class MemorySessionStore implements SessionStore {
     }
     return session;
   }
+  async touch(idHash: string, lastSeenAt: number): Promise<void> {
+    const session = this.sessions.get(idHash);
+    if (session) this.sessions.set(idHash, { ...session, lastSeenAt });
+  }
   async delete(idHash: string): Promise<void> {
     this.sessions.delete(idHash);
+  }
+  /** Test double: every stored session (e.g. to end them as the gateway would). */
+  list(): readonly Session[] {
+    return [...this.sessions.values()];
   }
 }
 
@@ -152,6 +160,7 @@ export interface MemoryDependencies extends Dependencies {
   readonly partners: MemoryPartnerStore;
   readonly secrets: MemoryPartnerSecrets;
   readonly identities: MemoryIdentityStore;
+  readonly sessions: MemorySessionStore;
 }
 
 /** A fresh in-memory world for the given partners; `clock` defaults to Date.now. */

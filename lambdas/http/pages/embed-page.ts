@@ -9,8 +9,8 @@ import { FRAME_SCRIPT } from "./scripts.generated.ts";
 
 export interface EmbedPageInput {
   readonly partner: PartnerConfig;
-  /** The app origin (unused by the page today: every URL the frame calls is same-origin and relative). */
-  readonly appUrl: string;
+  /** The server's clock, epoch ms (the frame signs its DPoP proofs by it). */
+  readonly now: number;
 }
 
 export function renderEmbedPage(input: EmbedPageInput): string {
@@ -19,12 +19,13 @@ export function renderEmbedPage(input: EmbedPageInput): string {
     partnerId: partner.id,
     allowedOrigins: partner.allowedOrigins,
     title: partner.branding.displayName,
+    serverTime: Math.floor(input.now / 1000),
   };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(partner.branding.displayName)}</title>
 <style>html,body{margin:0;height:100%}body{display:grid;place-items:center;font:15px/1.5 system-ui,sans-serif;color:#334155;background:#fff}main{text-align:center;padding:16px}button{font:inherit;padding:8px 16px;border:0;border-radius:6px;color:#fff;background:${cssColour(partner.branding.primaryColor)};cursor:pointer}</style>
-</head><body><main><p id="status" role="status">Connecting to Jupid…</p><button id="continue" type="button" hidden>Continue to Jupid</button></main>
+</head><body><main><p id="status" role="status">Connecting to Jupid…</p></main>
 ${jsonBlock(config)}
 <script>${FRAME_SCRIPT}</script></body></html>`;
 }

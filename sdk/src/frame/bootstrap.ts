@@ -1,15 +1,15 @@
 /**
- * The iframe bootstrap: the inline script of GET /embed/{partnerId}
- * (allowed by its CSP hash). It greets the partner page, turns a token (or a
- * live session cookie) into a session and replaces itself with the
- * workspace. See sdk/src/protocol.ts for the sequence.
+ * The iframe bootstrap: the inline script of GET /embed/{partnerId} (allowed by
+ * its CSP hash). It greets the partner page, turns the partner's token into a
+ * frame session bound to this frame's DPoP key, keeps that session in the
+ * frame's own storage and enters the workspace. See sdk/src/protocol.ts.
  */
 import { type EmbedPageConfig, frameName, isAppPath, PROTOCOL_VERSION } from "../protocol.ts";
-import { call, type ParentChannel, parentChannel, readConfig, type SessionAnswer } from "./shared.ts";
+import { clearSession, createFrameKey, saveSession, signProof } from "../workspace/frame-session.ts";
+import { type ParentChannel, parentChannel, readConfig } from "./shared.ts";
 
 const config = readConfig<EmbedPageConfig>();
 const status = document.getElementById("status");
-const button = document.getElementById("continue");
 const show = (text: string) => {
   if (status) status.textContent = text;
 };
@@ -19,39 +19,34 @@ const channel = parentChannel(config.allowedOrigins);
 if (channel) start(channel);
 else show("This page opens inside a partner app, through the Jupid embed SDK.");
 
+interface SignInAnswer {
+  readonly session?: string;
+  readonly redirectTo?: string;
+  readonly firstRun?: boolean;
+  readonly view?: unknown;
+  readonly error?: { readonly code?: string; readonly message?: string };
+}
+
 function start(parent: ParentChannel) {
+  const embedId = parent.name.id;
+  const clockOffset = config.serverTime - Date.now() / 1000;
+  // A bootstrap load is always a fresh sign-in: whatever this embed held before is void.
+  clearSession(embedId);
+  // Made while the partner's token is on its way; rejected when the frame has no IndexedDB.
+  const key = createFrameKey(embedId);
+  key.catch(() => undefined);
   let busy = false;
 
-  const fail = (status: number, body: SessionAnswer) => {
+  const fail = (status: number, body: SignInAnswer) => {
     const code = body.error?.code ?? (status ? "INTERNAL" : "NETWORK_ERROR");
-    show(`Jupid could not sign you in (${code}).`);
-    if (status === 401) parent.post("jupid:authRequired", { code });
-    else parent.post("jupid:error", { code, message: body.error?.message ?? (status ? `HTTP ${status}` : "Jupid is unreachable") });
-  };
-
-  const enter = (redirectTo: string | undefined, firstRun: boolean) => {
-    if (!isAppPath(redirectTo)) return fail(500, {});
-    // The workspace bridge reads the mark, reports `authenticated` once and removes it.
-    window.name = frameName({ id: parent.name.id, origin: parent.name.origin, auth: firstRun ? "first" : "again" });
-    location.replace(redirectTo);
+    const message = body.error?.message ?? (status ? `HTTP ${status}` : "Jupid is unreachable");
+    show(`Jupid could not sign you in (${code}): ${message}`);
+    parent.post(status === 401 ? "jupid:authRequired" : "jupid:error", { code, message });
   };
 
   const storageBlocked = () => {
-    parent.post("jupid:error", { code: "STORAGE_BLOCKED", message: "the browser blocked Jupid's session cookie in this frame" });
-    show("Your browser blocked Jupid's sign-in cookie in this frame.");
-    if (button && "requestStorageAccess" in document) {
-      button.hidden = false;
-      // Needs a click inside the frame; afterwards a fresh token signs in with unpartitioned storage.
-      button.onclick = () =>
-        document.requestStorageAccess().then(
-          () => {
-            button.hidden = true;
-            show("Signing in…");
-            parent.post("jupid:tokenRequired", {});
-          },
-          () => show("Allow cookies for Jupid in your browser settings, or open Jupid in its own tab."),
-        );
-    }
+    show("This browser does not let Jupid keep its sign-in in this frame. Open Jupid in its own tab.");
+    parent.post("jupid:error", { code: "STORAGE_BLOCKED", message: "the frame cannot use sessionStorage or IndexedDB" });
   };
 
   const signIn = async (message: Record<string, unknown>) => {
@@ -59,21 +54,31 @@ function start(parent: ParentChannel) {
     busy = true;
     const { token, initialPath, shell, chat } = message;
     try {
+      if (typeof token !== "string" || !token) return;
       show("Signing in…");
-      if (typeof token !== "string" || !token) {
-        // No token in hand: a live session cookie for this partner makes one unnecessary.
-        const query = typeof initialPath === "string" ? `?initialPath=${encodeURIComponent(initialPath)}` : "";
-        const probe = await call("GET", sessionUrl + query);
-        if (probe.status === 200) return enter(probe.body.redirectTo, false);
-        if (probe.status !== 401) return fail(probe.status, probe.body);
-        show("Waiting for sign-in…");
-        return parent.post("jupid:tokenRequired", {});
+      const keys = await key.catch(() => undefined);
+      if (!keys) return storageBlocked();
+      let response: Response;
+      try {
+        response = await fetch(sessionUrl, {
+          method: "POST",
+          credentials: "omit",
+          headers: { "Content-Type": "application/json", DPoP: await signProof(keys, "POST", sessionUrl, clockOffset) },
+          body: JSON.stringify({ token, parentOrigin: parent.origin, initialPath, shell, chat }),
+        });
+      } catch {
+        return fail(0, {});
       }
-      const session = await call("POST", sessionUrl, { token, parentOrigin: parent.origin, initialPath, shell, chat });
-      if (session.status !== 200) return fail(session.status, session.body);
-      // Third-party storage rules may have dropped the cookie: prove it is there before leaving this page.
-      if ((await call("GET", sessionUrl)).status !== 200) return storageBlocked();
-      enter(session.body.redirectTo, session.body.firstRun === true);
+      const body = (await response.json().catch(() => ({}))) as SignInAnswer;
+      if (response.status !== 200 || !body.session || !isAppPath(body.redirectTo)) return fail(response.status, body);
+      try {
+        saveSession(embedId, { credential: body.session, partnerId: config.partnerId, view: body.view });
+      } catch {
+        return storageBlocked();
+      }
+      // The workspace reads the mark, reports `authenticated` once and removes it.
+      window.name = frameName({ id: embedId, origin: parent.name.origin, auth: body.firstRun === true ? "first" : "again" });
+      location.replace(body.redirectTo);
     } finally {
       busy = false;
     }
@@ -84,8 +89,10 @@ function start(parent: ParentChannel) {
       if (data.v === PROTOCOL_VERSION) void signIn(data);
       else parent.post("jupid:error", { code: "PROTOCOL_MISMATCH", message: `the frame speaks protocol ${PROTOCOL_VERSION}` });
     } else if (data.type === "jupid:signOut") {
-      void call("DELETE", sessionUrl).then(() => location.replace(`/embed/${config.partnerId}`));
+      show("You have signed out of Jupid.");
+      parent.post("jupid:authRequired", { code: "SESSION_REQUIRED", message: "signed out" });
     }
   });
+  show("Waiting for sign-in…");
   parent.post("jupid:ready", { v: PROTOCOL_VERSION, title: config.title });
 }

@@ -45,25 +45,3 @@ export function parentChannel(allowedOrigins: readonly string[]): ParentChannel 
       }),
   };
 }
-
-/** What /embed/{partnerId}/session answers: a session, or a gateway error. */
-export interface SessionAnswer {
-  readonly redirectTo?: string;
-  readonly firstRun?: boolean;
-  readonly error?: { readonly code?: string; readonly message?: string };
-}
-
-/** `fetch` that never throws: `{status, body}` with status 0 on a network failure. */
-export async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: SessionAnswer }> {
-  try {
-    const response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json().catch(() => ({})) };
-  } catch {
-    return { status: 0, body: {} };
-  }
-}

@@ -1,66 +1,63 @@
 /**
- * The workspace bridge: the inline script of the (stub) workspace at /app/...
- * Inside an SDK frame it reports `authenticated` (once per sign-in),
- * `navigate` and `resize` to the partner page and obeys its `navigate` and
- * `signOut`. Opened directly (redirect integration) it does nothing.
+ * The stub workspace's page script, built on the workspace library
+ * (sdk/src/workspace/) exactly as the real Jupid app uses it. Framed, it
+ * fills the app shell from the frame session's view and bridges to the
+ * partner page; at top level (redirect entry) the server has rendered the
+ * page already and the script does nothing.
  */
-import { frameName, isAppPath, type WorkspacePageConfig } from "../protocol.ts";
-import { call, parentChannel, readConfig } from "./shared.ts";
+import type { WorkspacePageConfig } from "../protocol.ts";
+import { connectWorkspace, type SessionEnd, type WorkspaceView } from "../workspace/index.ts";
+import { readConfig } from "./shared.ts";
 
 const config = readConfig<WorkspacePageConfig>();
-const parent = parentChannel(config.allowedOrigins);
+const byId = (id: string) => document.getElementById(id);
+const state = byId("state");
 
-if (parent) {
-  const { id, origin, auth } = parent.name;
-  const reportPath = () =>
-    parent.post("jupid:navigate", {
-      path: (location.pathname.slice(config.basePath.length) || "/") + location.search + location.hash,
-    });
-
-  if (auth) {
-    window.name = frameName({ id, origin });
-    parent.post("jupid:authenticated", { firstRun: auth === "first" });
+const showState = (text: string) => {
+  byId("workspace")?.setAttribute("hidden", "");
+  byId("chat-panel")?.setAttribute("hidden", "");
+  if (state) {
+    state.textContent = text;
+    state.hidden = false;
   }
-  reportPath();
-  addEventListener("hashchange", reportPath);
-  addEventListener("popstate", reportPath);
+};
 
-  // Height of the content itself (the root box with height:auto), not of the viewport: a frame
-  // sized to its content must be able to shrink again.
-  let sent = 0;
-  let pending = false;
-  const measure = () => {
-    pending = false;
-    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-    if (height !== sent) {
-      sent = height;
-      parent.post("jupid:resize", { height });
-    }
+const describeEnd = (end: SessionEnd) =>
+  end.signedOut
+    ? "You have signed out of Jupid."
+    : end.code === "SESSION_REQUIRED"
+      ? "Your Jupid session has ended. Open Jupid again from the app you came from."
+      : `Jupid is not available here (${end.code}): ${end.message}`;
+
+function fill(view: WorkspaceView) {
+  const brand = view.partner.branding;
+  const values: Record<string, string> = {
+    user: view.user.userId,
+    name: view.user.name ?? "",
+    email: view.user.email ?? "",
+    partner: view.partner.id,
+    sub: view.user.sub,
+    shell: view.shell,
+    chat: String(view.chat),
+    branding: `${brand.displayName} ${brand.primaryColor}`,
+    expires: view.expiresAt,
   };
-  const schedule = () => {
-    if (!pending) {
-      pending = true;
-      setTimeout(measure, 50);
-    }
-  };
-  // ResizeObserver only runs while the frame renders, and Chromium stops rendering cross-origin
-  // frames that are out of view; DOM mutations and `load` still reach a frame below the fold.
-  new ResizeObserver(schedule).observe(document.documentElement);
-  new MutationObserver(schedule).observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
-  addEventListener("load", schedule);
-  measure();
+  for (const [id, value] of Object.entries(values)) {
+    const element = byId(id);
+    if (element) element.textContent = value;
+  }
+  document.body.dataset.shell = view.shell;
+  byId("chat-panel")?.toggleAttribute("hidden", !view.chat);
+  state?.setAttribute("hidden", "");
+  byId("workspace")?.removeAttribute("hidden");
+}
 
-  // The session cookie ends with the session: say so instead of letting the next click hit a page the partner may not frame.
-  setTimeout(
-    () => parent.post("jupid:authRequired", { code: "SESSION_REQUIRED" }),
-    Math.min(config.expiresIn * 1000, 2 ** 31 - 1),
-  );
-
-  parent.listen((data) => {
-    if (data.type === "jupid:navigate" && isAppPath(data.path)) {
-      location.assign(config.basePath + data.path);
-    } else if (data.type === "jupid:signOut") {
-      void call("DELETE", `/embed/${config.partnerId}/session`).then(() => location.replace(`/embed/${config.partnerId}`));
+if (config.framed) {
+  void connectWorkspace({ ...config, onEnd: (end) => showState(describeEnd(end)) }).then((workspace) => {
+    if (workspace.kind === "not-framed") showState("This page opens inside a partner app, through the Jupid embed SDK.");
+    else if (workspace.kind === "signed-in") {
+      fill(workspace.view);
+      workspace.ready();
     }
   });
 }
