@@ -252,8 +252,9 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
   addEventListener("message", onMessage);
   iframe.addEventListener("load", onLoad);
   connect();
-  // Every mount starts from a token the partner page vouches for now; fetch it while the frame loads.
-  if (!pendingToken) refresh();
+  // Every mount starts from a token the partner page vouches for now; fetch it while the frame loads
+  // (a microtask later, so that React StrictMode's mount/destroy/mount asks only once).
+  if (!pendingToken) queueMicrotask(() => void (destroyed || refresh()));
   iframe.src = src;
   el.appendChild(iframe);
   mounted.set(el, handle);

@@ -34,7 +34,7 @@ const live = (page: Page) => page.evaluate(() => (window as unknown as { __sdkLi
 const iframeCount = (page: Page, container: string) => page.$$eval(`${container} iframe`, (list) => list.length);
 
 describe("destroy()", () => {
-  it("removes the iframe and every listener and timer it created; is idempotent; keeps the session", async () => {
+  it("removes the iframe and every listener and timer it created; is idempotent; the next mount needs a fresh token", async () => {
     const page = await openHarness(world.context, world.stack);
     expect(await live(page)).toEqual(NOTHING);
     const user = newUser();
@@ -55,11 +55,11 @@ describe("destroy()", () => {
     expect(types(list).filter((t) => t === "destroyed")).toHaveLength(1);
     expect(list.at(-1)).toEqual({ type: "destroyed" });
 
-    // The session outlives the embed: a new mount signs in from the cookie, without a token.
+    // A session belongs to its mount: a new mount, even for the same user, starts from a fresh token.
     const calls = await tokenCalls(page);
     await mount(page, { key: "b", container: "#a", user });
-    expect(await waitForEvent(page, "b", "authenticated")).toContainEqual({ type: "authenticated", firstRun: false });
-    expect(await tokenCalls(page)).toBe(calls);
+    expect(await waitForEvent(page, "b", "authenticated")).toContainEqual({ type: "authenticated", firstRun: false, storage: "frame" });
+    expect(await tokenCalls(page)).toBe(calls + 1);
   });
 
   it("mid-handshake leaves nothing behind and nothing fires later", async () => {
@@ -69,7 +69,8 @@ describe("destroy()", () => {
     expect(await live(page)).toEqual(NOTHING);
     await sleep(3_000); // longer than the FRAME_BLOCKED grace
     expect(await events(page, "a")).toEqual([{ type: "destroyed" }]);
-    expect(await tokenCalls(page)).toBe(0);
+    // getToken was asked once, right after mount(); nothing after destroy().
+    expect(await tokenCalls(page)).toBe(1);
     expect(await live(page)).toEqual(NOTHING);
   });
 

@@ -19,6 +19,7 @@ import {
   waitForEvent,
   workspaceFrame,
 } from "./support.ts";
+import { PROTOCOL_VERSION } from "../../sdk/src/protocol.ts";
 import { useBrowserWorld } from "./world.ts";
 
 const world = useBrowserWorld();
@@ -46,7 +47,8 @@ describe("framing", () => {
     const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", partnerId: "no-such-partner" });
     await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
-    expect(await tokenCalls(page)).toBe(0);
+    // getToken runs at mount, while the frame loads; the token never left the page.
+    expect(await tokenCalls(page)).toBe(1);
   });
 
   it("the gateway refuses a sign-in that names a parent origin the partner does not allow (ORIGIN_NOT_ALLOWED)", async () => {
@@ -56,9 +58,18 @@ describe("framing", () => {
     const frame = await frameIn(page, "#a");
     const answer = await frame.evaluate(
       async ({ url, token, parentOrigin }) => {
+        // A valid DPoP proof, made as the frame makes it, so that only the origin is wrong.
+        const b64 = (bytes: ArrayBuffer | Uint8Array) =>
+          btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+        const json = (value: unknown) => b64(new TextEncoder().encode(JSON.stringify(value)));
+        const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+        const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", keys.publicKey);
+        const htu = new URL(url, location.href).href;
+        const input = `${json({ typ: "dpop+jwt", alg: "ES256", jwk: { kty, crv, x, y } })}.${json({ jti: b64(crypto.getRandomValues(new Uint8Array(16))), htm: "POST", htu, iat: Math.floor(Date.now() / 1000) })}`;
+        const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, new TextEncoder().encode(input));
         const response = await fetch(url, {
           method: "POST",
-          headers: { "Content-Type": "application/json" },
+          headers: { "Content-Type": "application/json", DPoP: `${input}.${b64(signature)}` },
           body: JSON.stringify({ token, parentOrigin }),
         });
         return { status: response.status, body: await response.json() };
@@ -88,7 +99,6 @@ describe("messages the SDK accepts", () => {
       { type: "jupid:error", embedId, code: "FORGED", message: "forged" },
       { type: "jupid:navigate", embedId, path: "/forged" },
       { type: "jupid:resize", embedId, height: 99 },
-      { type: "jupid:tokenRequired", embedId },
       { type: "jupid:authRequired", embedId, code: "TOKEN_EXPIRED" },
     ];
 
@@ -118,7 +128,7 @@ describe("messages the SDK accepts", () => {
     expect(await events(page, "a")).toEqual(before);
     expect(await tokenCalls(page)).toBe(1);
     // The impostor's own `ready` was not answered: it never got an auth message, so it is still waiting.
-    expect(await impostor.textContent("#status")).toMatch(/Connecting/);
+    expect(await impostor.textContent("#status")).toMatch(/Waiting for sign-in/);
   });
 
   it("never sends the token to a frame that navigated to another origin", async () => {
@@ -150,7 +160,7 @@ describe("messages the SDK accepts", () => {
     // A stale or future bootstrap: the real page with its `ready` saying v:2 (CSP dropped so the edited script runs).
     await world.context.route(`${world.stack.appUrl}/embed/${PARTNER_ID}`, async (route) => {
       const response = await route.fetch();
-      const body = (await response.text()).replace(/"jupid:ready",\{v:1,/, '"jupid:ready",{v:2,');
+      const body = (await response.text()).replace(`"jupid:ready",{v:${PROTOCOL_VERSION},`, `"jupid:ready",{v:${PROTOCOL_VERSION + 1},`);
       const headers = { ...response.headers() };
       delete headers["content-security-policy"];
       await route.fulfill({ response, body, headers });
@@ -161,7 +171,7 @@ describe("messages the SDK accepts", () => {
     expect(types(list)).toEqual(["error"]);
     await sleep(300);
     // Nothing was sent: the frame still waits for its first message.
-    expect(await (await frameIn(page, "#a")).textContent("#status")).toMatch(/Connecting/);
+    expect(await (await frameIn(page, "#a")).textContent("#status")).toMatch(/Waiting for sign-in/);
   });
 });
 
@@ -219,7 +229,8 @@ describe("messages the frame accepts", () => {
 
     const frame = await workspaceFrame(page, "#a", FIRST_RUN_PATH);
     expect(await frame.textContent("#path")).toBe(FIRST_RUN_PATH);
-    expect(await frame.evaluate((url) => fetch(url).then((r) => r.status), `/embed/${PARTNER_ID}/session`)).toBe(200);
+    // Still signed in: the frame kept its session.
+    expect(await frame.evaluate(() => sessionStorage.length)).toBe(1);
     expect((await events(page, "a")).filter((e) => e.type === "navigate")).toHaveLength(1);
 
     // Control: the same message from the right window, origin and id is obeyed.
