@@ -32,8 +32,8 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   health: { tables: {}, partnerKeys: false },
   "embed-page": { tables: { partners: [GET] }, partnerKeys: false },
   session: {
-    // POST signs in; GET reads the cookie's session; DELETE signs out.
-    tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [GET, PUT, DELETE] },
+    // POST signs in; GET reads the frame session (touching it, spending the proof's jti); DELETE signs out.
+    tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [GET, PUT, UPDATE, DELETE] },
     partnerKeys: true,
   },
   enter: {
@@ -41,19 +41,20 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
     partnerKeys: true,
   },
   internal: {
-    tables: { partners: [GET], identities: [GET], sessions: [GET], usage: [GET, UPDATE] },
+    // Resolving a frame session spends its DPoP proof's jti and touches the session.
+    tables: { partners: [GET], identities: [GET], replay: [PUT], sessions: [GET, UPDATE], usage: [GET, UPDATE] },
     partnerKeys: false,
   },
-  workspace: { tables: { partners: [GET], identities: [GET], sessions: [GET] }, partnerKeys: false },
+  workspace: { tables: { partners: [GET], identities: [GET], sessions: [GET, UPDATE] }, partnerKeys: false },
 };
 
 const DESCRIPTIONS: Readonly<Record<HandlerName, string>> = {
   health: "GET /healthz",
   "embed-page": "GET /embed/{partnerId}: iframe bootstrap page",
-  session: "GET|POST|DELETE /embed/{partnerId}/session: token sign-in, session check, sign-out",
+  session: "GET|POST|DELETE /embed/{partnerId}/session: frame sign-in (DPoP), session view, sign-out",
   enter: "GET|POST /partner/{partnerId}/enter: redirect integration",
   internal: "/internal/*: session resolution, usage and entitlements for the Jupid app (IAM)",
-  workspace: "GET /app/*: stub workspace",
+  workspace: "GET /embed/{partnerId}/app/* and /app/*: stub workspace (framed shell, top-level page)",
 };
 
 /** `JUPID_SETTINGS`: the environment config without its partners (they live in the partners table). */

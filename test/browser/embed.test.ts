@@ -277,6 +277,50 @@ describe("the SDK handle", () => {
   });
 });
 
+describe("a shared browser", () => {
+  it("user A, then user B on the same profile without signOut(): B is signed in as B, never A", async () => {
+    const page = await openHarness(world.context, world.stack);
+    const alice = newUser("Alice Ames");
+    await mount(page, { key: "a", container: "#a", user: alice, initialPath: "/dashboard" });
+    await waitForEvent(page, "a", "authenticated");
+    expect(await (await workspaceFrame(page, "#a", FIRST_RUN_PATH)).textContent("#name")).toBe("Alice Ames");
+
+    // Alice's partner session ends without signOut() (expiry, logout elsewhere); Bob logs in to the partner app.
+    await page.reload();
+    const bob = newUser("Bob Brown");
+    await mount(page, { key: "b", container: "#a", user: bob });
+    await waitForEvent(page, "b", "authenticated");
+    const frame = await workspaceFrame(page, "#a", FIRST_RUN_PATH);
+    expect(await frame.textContent("#name")).toBe("Bob Brown");
+    expect(await frame.textContent("#sub")).toBe(bob.sub);
+    expect(await tokenCalls(page)).toBe(1);
+    // A new mount in the same tab without a reload: a new session again, for the user getToken vouches for.
+    const carol = newUser("Carol Chen");
+    await mount(page, { key: "c", container: "#a", user: carol });
+    await waitForEvent(page, "c", "authenticated");
+    expect(await (await workspaceFrame(page, "#a", FIRST_RUN_PATH)).textContent("#name")).toBe("Carol Chen");
+  });
+
+  it("a partner disabled mid-use ends the session: authRequired in the page, a readable state in the frame", async () => {
+    const page = await openHarness(world.context, world.stack);
+    await mount(page, { key: "a", container: "#a", getToken: "none", token: world.stack.token() });
+    await waitForEvent(page, "a", "authenticated");
+    const memory = world.stack.gateway.memory!;
+    const partner = (await memory.partners.get(PARTNER_ID))!;
+    memory.partners.set({ ...partner, enabled: false });
+    try {
+      await callHandle(page, "a", "navigate", "/reports");
+      const list = await waitForEvent(page, "a", "authRequired", { code: "PARTNER_DISABLED" });
+      expect(list.at(-1)).toMatchObject({ type: "authRequired", code: "PARTNER_DISABLED" });
+      const frame = await frameIn(page, "#a");
+      await frame.waitForFunction(() => /not available here \(PARTNER_DISABLED\)/.test(document.getElementById("state")?.textContent ?? ""));
+      expect(await frame.evaluate(() => sessionStorage.length)).toBe(0);
+    } finally {
+      memory.partners.set(partner);
+    }
+  });
+});
+
 describe("re-authentication", () => {
   const expired = () => {
     const now = Math.floor(Date.now() / 1000);

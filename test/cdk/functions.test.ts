@@ -16,7 +16,7 @@ const EXPECTED_TABLE_ACCESS: Record<string, Partial<Record<TableName, string[]>>
     partners: ["dynamodb:GetItem"],
     identities: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     replay: ["dynamodb:PutItem"],
-    sessions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    sessions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
   },
   enter: {
     partners: ["dynamodb:GetItem"],
@@ -27,10 +27,11 @@ const EXPECTED_TABLE_ACCESS: Record<string, Partial<Record<TableName, string[]>>
   internal: {
     partners: ["dynamodb:GetItem"],
     identities: ["dynamodb:GetItem"],
-    sessions: ["dynamodb:GetItem"],
+    replay: ["dynamodb:PutItem"],
+    sessions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
     usage: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
   },
-  workspace: { partners: ["dynamodb:GetItem"], identities: ["dynamodb:GetItem"], sessions: ["dynamodb:GetItem"] },
+  workspace: { partners: ["dynamodb:GetItem"], identities: ["dynamodb:GetItem"], sessions: ["dynamodb:GetItem", "dynamodb:UpdateItem"] },
 };
 const READS_PARTNER_KEYS = new Set(["session", "enter"]);
 
@@ -111,6 +112,7 @@ describe("functions", () => {
         appUrl: config.appUrl,
         workspaceBasePath: config.workspaceBasePath,
         sessionLifetimeSeconds: config.sessionLifetimeSeconds,
+        sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
         keyRotationOverlapSeconds: config.keyRotationOverlapSeconds,
         cacheSeconds: config.cacheSeconds,
       });

@@ -26,6 +26,7 @@ import { emulatorClients, randomPartnerSecret } from "../support/aws-tables.ts";
 import { emulatorEndpoint } from "../support/ministack.ts";
 import { partnerInput } from "../fixtures/partners.ts";
 import { mintToken } from "../fixtures/tokens.ts";
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 
 const OVERLAP_SECONDS = 3600;
 const ORIGIN = "http://localhost:3000";
@@ -86,11 +87,7 @@ afterAll(async () => {
 });
 
 async function signIn(token: string) {
-  const response = await fetch(`${gateway.url}/embed/${partnerId}/session`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, parentOrigin: ORIGIN }),
-  });
+  const response = await postFrameSignIn(gateway.url, partnerId, { token, parentOrigin: ORIGIN });
   const body = (await response.json()) as { error?: { code: string } };
   return { status: response.status, code: body.error?.code };
 }

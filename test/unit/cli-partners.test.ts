@@ -15,6 +15,7 @@ import type { Handover } from "../../lib/operator/handover.ts";
 import { signEmbedToken } from "../../sdk/src/server.ts";
 import { partnerInput } from "../fixtures/partners.ts";
 import { OTHER_SECRET, TEST_SECRET } from "../fixtures/tokens.ts";
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "jupid-cli-partners-"));
 const secretsFile = join(dir, "secrets.local.json");
@@ -210,11 +211,7 @@ describe("partners handover", () => {
     expect((await fetch(block.redirectEntryUrl)).status).toBe(200);
 
     const token = await signEmbedToken({ partnerId: block.partnerId, secret: block.secret.value!, user: { id: "handover-user" } });
-    const session = await fetch(`${block.appUrl}/embed/${block.partnerId}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, parentOrigin: block.allowedOrigins[0] }),
-    });
+    const session = await postFrameSignIn(block.appUrl, block.partnerId, { token, parentOrigin: block.allowedOrigins[0] });
     expect(session.status).toBe(200);
     expect(await session.json()).toMatchObject({ firstRun: true });
   });

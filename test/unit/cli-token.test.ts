@@ -16,6 +16,7 @@ import { runBuffered } from "../../lib/operator/buffered-io.ts";
 import type { DoctorReport } from "../../lib/operator/doctor.ts";
 import { partnerInput } from "../fixtures/partners.ts";
 import { mintToken, NOW, NOW_S, OTHER_SECRET, signRaw, TEST_SECRET } from "../fixtures/tokens.ts";
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 
 const ORIGIN = "http://localhost:3000";
 const dir = mkdtempSync(join(tmpdir(), "jupid-cli-token-"));
@@ -57,11 +58,7 @@ afterAll(async () => {
 });
 
 async function signIn(partnerId: string, token: string, origin = ORIGIN, initialPath?: string) {
-  const response = await fetch(`${gateway.url}/embed/${partnerId}/session`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, parentOrigin: origin, ...(initialPath === undefined ? {} : { initialPath }) }),
-  });
+  const response = await postFrameSignIn(gateway.url, partnerId, { token, parentOrigin: origin, ...(initialPath === undefined ? {} : { initialPath }) });
   const body = (await response.json()) as { error?: { code: string }; firstRun?: boolean; redirectTo?: string };
   return { status: response.status, code: body.error?.code, body };
 }

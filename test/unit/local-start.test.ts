@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../fixtures/tokens.ts";
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 let child: ChildProcess;
@@ -59,13 +60,9 @@ describe("npm start", () => {
   it("turns a token minted with that secret into a session (the curl flow)", async () => {
     const secret = JSON.parse(readFileSync(secretsFile, "utf8"))["acme-books"];
     const token = mintToken("acme-books", { secret, claims: { iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300 } });
-    const response = await fetch(`${gatewayUrl}/embed/acme-books/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, parentOrigin: "http://localhost:3000" }),
-    });
+    const response = await postFrameSignIn(gatewayUrl, "acme-books", { token, parentOrigin: "http://localhost:3000" });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ firstRun: true, redirectTo: "/app/onboarding/connect-accounts" });
+    expect(await response.json()).toMatchObject({ firstRun: true, redirectTo: "/embed/acme-books/app/onboarding/connect-accounts" });
     expect(output).not.toContain(secret);
     expect(output).not.toContain(token.split(".")[2]);
   });

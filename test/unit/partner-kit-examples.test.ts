@@ -48,12 +48,8 @@ afterAll(async () => {
 
 /** What the partner's page does with the token: hand it to the frame, which posts it to the gateway. */
 async function signInWith(token: string) {
-  const response = await fetch(`${gateway.url}/embed/${PARTNER_ID}/session`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, parentOrigin: PARTNER_ORIGIN, initialPath: "/dashboard" }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown>, cookie: response.headers.get("set-cookie") };
+  const response = await postFrameSignIn(gateway.url, PARTNER_ID, { token, parentOrigin: PARTNER_ORIGIN, initialPath: "/dashboard" });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 async function expectFirstLogin(token: string, sub: string) {
@@ -63,8 +59,8 @@ async function expectFirstLogin(token: string, sub: string) {
   expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(300);
   const session = await signInWith(token);
   expect(session.status).toBe(200);
-  expect(session.body).toMatchObject({ redirectTo: "/app/onboarding/connect-accounts", firstRun: true });
-  expect(session.cookie).toMatch(/^jupid_session=/);
+  expect(session.body).toMatchObject({ redirectTo: `/embed/${PARTNER_ID}/app/onboarding/connect-accounts`, firstRun: true });
+  expect(session.body.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
   // Single use: the same token a second time is refused.
   expect((await signInWith(token)).body).toMatchObject({ error: { code: "TOKEN_REPLAYED" } });
   const user = await gateway.memory!.identities.getUser((await gateway.memory!.identities.findUserId(PARTNER_ID, sub))!);
@@ -236,6 +232,7 @@ response = views.finance_page(page)
 html = response.content.decode()
 print(json.dumps({"status": response.status_code, "token": re.search(r'token: "([^"]+)"', html).group(1), "appUrl": re.search(r'<script src="([^"]+)"', html).group(1)}))
 `;
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 
 describe("Django example (sdk/examples/django, PyJWT)", () => {
   const tokensPy = readFileSync(join(EXAMPLES, "django", "jupid_embed", "tokens.py"), "utf8");
@@ -290,6 +287,6 @@ describe("Django example (sdk/examples/django, PyJWT)", () => {
     const fromPage = JSON.parse(`"${page.token}"`) as string;
     const session = await signInWith(fromPage);
     expect(session.status).toBe(200);
-    expect(session.body).toMatchObject({ redirectTo: "/app/dashboard", firstRun: false });
+    expect(session.body).toMatchObject({ redirectTo: `/embed/${PARTNER_ID}/app/dashboard`, firstRun: false });
   });
 });
