@@ -31,6 +31,7 @@ import { burst, figures, infrastructureFailures, pause, THROTTLE_REFILL_MS } fro
 import { deployStack, ENVIRONMENT, type StepTiming, WORK_DIR } from "./support/cdk.ts";
 import { DeployedData, partnerToken, uniqueSub } from "./support/data.ts";
 import { apiBaseUrl, aws, deploymentReport, readStack, type StackOutputs } from "./support/deployment.ts";
+import { dpopKey, type TestDpopKey } from "../fixtures/dpop.ts";
 import { Api, type ApiResponse, cookieAttributes, cookieValue, summary } from "./support/http.ts";
 
 const CONFIG: EnvironmentConfig = loadEnvironmentConfig(partnersFile(ENVIRONMENT));
@@ -82,6 +83,24 @@ afterAll(() => {
 
 const cookieHeader = (sessionId: string) => `${COOKIE}=${sessionId}`;
 
+/**
+ * The frame's DPoP key. Proofs name the URL the browser calls — appUrl, through the
+ * edge — which is what the gateway checks `htu` against, whichever URL this suite
+ * reaches the API at.
+ */
+let frameKeyPromise: Promise<TestDpopKey> | undefined;
+const frameKey = () => {
+  frameKeyPromise ??= dpopKey();
+  return frameKeyPromise;
+};
+const browserUrl = (path: string) => `${CONFIG.appUrl}${path}`;
+
+/** A request with the frame session, as the workspace library makes it. */
+async function frameRequest(method: string, partnerId: string, credential: string): Promise<ApiResponse> {
+  const path = `/embed/${partnerId}/session`;
+  return api.request(method, path, { headers: await (await frameKey()).headers(method, browserUrl(path), credential) });
+}
+
 interface SignInOptions {
   readonly sub: string;
   readonly secret: string;
@@ -97,21 +116,30 @@ function postSession(partner: Pick<PartnerConfig, "id" | "allowedOrigins">, opti
   return postToken(partner, token, options);
 }
 
-function postToken(
+async function postToken(
   partner: Pick<PartnerConfig, "id" | "allowedOrigins">,
   token: string,
   options: Omit<SignInOptions, "sub" | "secret"> = {},
 ): Promise<ApiResponse> {
-  return api.request("POST", `/embed/${partner.id}/session`, {
+  const path = `/embed/${partner.id}/session`;
+  return api.request("POST", path, {
     json: {
       token,
       parentOrigin: options.parentOrigin ?? partner.allowedOrigins[0],
       ...(options.initialPath ? { initialPath: options.initialPath } : {}),
     },
-    ...(options.headers ? { headers: options.headers } : {}),
+    headers: { dpop: await (await frameKey()).proof("POST", browserUrl(path)), ...options.headers },
   });
 }
 
+/** The frame session credential of a sign-in answer. */
+function credentialOf(response: ApiResponse): string {
+  const value = response.json<{ session?: string }>().session;
+  if (!value) throw new Error(`no session credential in the answer (${summary(response)})`);
+  return value;
+}
+
+/** The top-level (redirect entry) session from its cookie. */
 function sessionIdOf(response: ApiResponse): string {
   const value = cookieValue(response, COOKIE);
   if (!value) throw new Error(`no ${COOKIE} cookie in ${JSON.stringify(response.setCookies)} (${summary(response)})`);
@@ -119,6 +147,7 @@ function sessionIdOf(response: ApiResponse): string {
 }
 
 const app = (path: string) => `${CONFIG.workspaceBasePath}${path}`;
+const framed = (partnerId: string, path: string) => `/embed/${partnerId}/app${path}`;
 
 // --- the deployment itself -----------------------------------------------------------------
 
@@ -175,18 +204,17 @@ describe("POST /embed/{partnerId}/session", () => {
     const before = Math.floor(Date.now() / 1000);
     const response = await postSession(ALPHA, { sub, secret: key.value, initialPath: "/reports" });
     expect(response.status, summary(response)).toBe(200);
-    const body = response.json<{ redirectTo: string; firstRun: boolean; expiresAt: string }>();
+    const body = response.json<{ redirectTo: string; firstRun: boolean; view: { expiresAt: string } }>();
     expect(body.firstRun).toBe(true);
-    expect(body.redirectTo).toBe(app(ALPHA.firstRunPath));
-    const expiresAt = Date.parse(body.expiresAt) / 1000;
+    expect(body.redirectTo).toBe(framed(ALPHA.id, ALPHA.firstRunPath));
+    const expiresAt = Date.parse(body.view.expiresAt) / 1000;
     expect(expiresAt).toBeGreaterThanOrEqual(before + CONFIG.sessionLifetimeSeconds - 5);
     expect(expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + CONFIG.sessionLifetimeSeconds + 5);
 
-    sessionId = sessionIdOf(response);
+    sessionId = credentialOf(response);
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(cookieAttributes(response, COOKIE)).toEqual(
-      expect.arrayContaining(["path=/", "secure", "httponly", "samesite=none", "partitioned", `max-age=${CONFIG.sessionLifetimeSeconds}`]),
-    );
+    // The frame keeps the session itself: no cookie on the iframe path.
+    expect(response.setCookies).toEqual([]);
 
     const mapping = await data.mapping(ALPHA.id, sub);
     expect(mapping?.userId?.S, "mapping row MAP#it-alpha/<sub>").toMatch(/^usr_[a-f0-9]{32}$/);
@@ -196,8 +224,9 @@ describe("POST /embed/{partnerId}/session", () => {
     expect(user?.sub?.S).toBe(sub);
     expect(user?.email?.S).toBe("ada@example.com");
 
-    // Only the SHA-256 of the cookie value is stored.
+    // Only the SHA-256 of the credential is stored, with the thumbprint of the frame's key.
     const session = await data.session(sessionId);
+    expect(session?.jkt?.S).toBe((await frameKey()).jkt);
     expect(session?.userId?.S).toBe(userId);
     expect(session?.partnerId?.S).toBe(ALPHA.id);
     expect(session?.shell?.S).toBe(ALPHA.shell.mode);
@@ -205,45 +234,46 @@ describe("POST /embed/{partnerId}/session", () => {
     expect(JSON.stringify(session)).not.toContain(sessionId);
   });
 
-  test("the cookie opens the workspace, framed by the partner's origins", async () => {
-    const response = await api.request("GET", app("/dashboard"), { cookie: cookieHeader(sessionId) });
-    expect(response.status, summary(response)).toBe(200);
-    expect(response.headers.get("content-security-policy")).toBe(workspacePageCsp(ALPHA.allowedOrigins));
-    expect(response.text).toContain(`<dd id="user">${userId}</dd>`);
-    expect(response.text).toContain(`<dd id="partner">${ALPHA.id}</dd>`);
-    expect(response.text).toContain(`<dd id="path">/dashboard</dd>`);
+  test("the framed workspace shell is public, framed by the partner's origins; its data needs the credential and a proof", async () => {
+    const shell = await api.request("GET", framed(ALPHA.id, "/dashboard"));
+    expect(shell.status, summary(shell)).toBe(200);
+    expect(shell.headers.get("content-security-policy")).toBe(workspacePageCsp(ALPHA.allowedOrigins));
+    expect(shell.text).toContain(`<dd id="path">/dashboard</dd>`);
+    expect(shell.text).not.toContain(userId);
 
-    const signedOut = await api.request("GET", app("/dashboard"));
-    expect(signedOut.status, summary(signedOut)).toBe(401);
+    const view = await frameRequest("GET", ALPHA.id, sessionId);
+    expect(view.status, summary(view)).toBe(200);
+    expect(view.json()).toMatchObject({ view: { user: { userId, sub }, partner: { id: ALPHA.id }, shell: ALPHA.shell.mode } });
+    const bare = await api.request("GET", `/embed/${ALPHA.id}/session`, { headers: { authorization: `DPoP ${sessionId}` } });
+    expect([bare.status, bare.errorCode]).toEqual([401, "DPOP_PROOF_INVALID"]);
+    const thief = await dpopKey();
+    const stolen = await api.request("GET", `/embed/${ALPHA.id}/session`, {
+      headers: await thief.headers("GET", browserUrl(`/embed/${ALPHA.id}/session`), sessionId),
+    });
+    expect([stolen.status, stolen.errorCode]).toEqual([401, "DPOP_PROOF_INVALID"]);
   });
 
   test("a returning user is routed to the requested path and keeps the same user", async () => {
     const key = await data.partnerKey(ALPHA.id);
     const response = await postSession(ALPHA, { sub, secret: key.value, initialPath: "/reports" });
     expect(response.status, summary(response)).toBe(200);
-    expect(response.json()).toMatchObject({ firstRun: false, redirectTo: app("/reports") });
+    expect(response.json()).toMatchObject({ firstRun: false, redirectTo: framed(ALPHA.id, "/reports") });
     expect((await data.mapping(ALPHA.id, sub))?.userId?.S).toBe(userId);
     expect(await data.mappingCount(ALPHA.id, sub)).toBe(1);
     expect((await data.usersFor(ALPHA.id, sub)).length).toBe(1);
-    expect((await data.session(sessionIdOf(response)))?.userId?.S).toBe(userId);
+    expect((await data.session(credentialOf(response)))?.userId?.S).toBe(userId);
   });
 
-  test("GET answers a live cookie session without a token; DELETE signs out", async () => {
-    const path = `/embed/${ALPHA.id}/session?initialPath=${encodeURIComponent("/budget")}`;
-    const live = await api.request("GET", path, { cookie: cookieHeader(sessionId) });
-    expect(live.status, summary(live)).toBe(200);
-    expect(live.json()).toMatchObject({ firstRun: false, redirectTo: app("/budget") });
-
-    const none = await api.request("GET", path);
+  test("DELETE with the frame session signs out; the credential is dead afterwards", async () => {
+    const none = await api.request("GET", `/embed/${ALPHA.id}/session`);
     expect(none.status, summary(none)).toBe(401);
     expect(none.errorCode).toBe("SESSION_REQUIRED");
 
-    const out = await api.request("DELETE", `/embed/${ALPHA.id}/session`, { cookie: cookieHeader(sessionId) });
+    const out = await frameRequest("DELETE", ALPHA.id, sessionId);
     expect(out.status, summary(out)).toBe(204);
-    expect(cookieAttributes(out, COOKIE)).toContain("max-age=0");
     expect(await data.session(sessionId), "session row after sign-out").toBeUndefined();
 
-    const after = await api.request("GET", path, { cookie: cookieHeader(sessionId) });
+    const after = await frameRequest("GET", ALPHA.id, sessionId);
     expect(after.errorCode, summary(after)).toBe("SESSION_REQUIRED");
   });
 
@@ -322,6 +352,8 @@ describe("/partner/{partnerId}/enter", () => {
     expect(first.status, summary(first)).toBe(303);
     expect(first.headers.get("location")).toBe(app(ALPHA.firstRunPath));
     const sessionId = sessionIdOf(first);
+    // Top level only: a first-party cookie, never sent by other sites' requests.
+    expect(cookieAttributes(first, COOKIE)).toEqual(expect.arrayContaining(["path=/", "secure", "httponly", "samesite=lax"]));
     const userId = (await data.mapping(ALPHA.id, sub))?.userId?.S;
     expect((await data.session(sessionId))?.userId?.S).toBe(userId);
 
@@ -380,10 +412,16 @@ describe("/internal/* (IAM-authorised)", () => {
     const sub = uniqueSub("internal");
     const signIn = await postSession(ALPHA, { sub, secret: key });
     expect(signIn.status, summary(signIn)).toBe(200);
-    const sessionId = sessionIdOf(signIn);
+    const credential = credentialOf(signIn);
     const userId = (await data.mapping(ALPHA.id, sub))?.userId?.S as string;
 
-    const resolved = await api.request("POST", "/internal/sessions/resolve", { json: { sessionId }, signed: true });
+    // What the Jupid app's backend does: forward the browser's credential, proof, method and URL.
+    const resolveFrame = async () => {
+      const url = browserUrl("/api/reports");
+      const proof = await (await frameKey()).proof("GET", url, { credential });
+      return api.request("POST", "/internal/sessions/resolve", { json: { credential, proof, method: "GET", url }, signed: true });
+    };
+    const resolved = await resolveFrame();
     expect(resolved.status, summary(resolved)).toBe(200);
     expect(resolved.json()).toMatchObject({
       userId,
@@ -407,8 +445,11 @@ describe("/internal/* (IAM-authorised)", () => {
     const wrongMetric = await api.request("POST", "/internal/usage", { json: { userId, metric: "other" }, signed: true });
     expect([wrongMetric.status, wrongMetric.errorCode]).toEqual([400, "BAD_REQUEST"]);
 
-    await api.request("DELETE", `/embed/${ALPHA.id}/session`, { cookie: cookieHeader(sessionId) });
-    const gone = await api.request("POST", "/internal/sessions/resolve", { json: { sessionId }, signed: true });
+    const bare = await api.request("POST", "/internal/sessions/resolve", { json: { sessionId: credential }, signed: true });
+    expect([bare.status, bare.errorCode]).toEqual([401, "DPOP_PROOF_INVALID"]);
+
+    await frameRequest("DELETE", ALPHA.id, credential);
+    const gone = await resolveFrame();
     expect([gone.status, gone.errorCode]).toEqual([401, "SESSION_REQUIRED"]);
   });
 });
@@ -486,7 +527,7 @@ describe("concurrency", () => {
     const mappingRows = await data.mappingCount(ALPHA.id, sub);
     const mappedUser = (await data.mapping(ALPHA.id, sub))?.userId?.S;
     const users = await data.usersFor(ALPHA.id, sub);
-    const sessions = await data.sessions(successes.map(sessionIdOf));
+    const sessions = await data.sessions(successes.map(credentialOf));
     const sessionUsers = new Set(sessions.map((session) => session.userId?.S));
     const orphans = users.filter((user) => user.pk?.S !== `USER#${mappedUser}`).length;
     console.log(
