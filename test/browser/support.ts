@@ -4,33 +4,21 @@
  * both in-process, with a generated partners file and secrets.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Frame, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
 import { loadEnvironmentConfig } from "../../config/schema.ts";
 import { mintEmbedToken, startDemoPartner } from "../../lambdas/local/demo-partner.ts";
 import { type RunningGateway, startGateway } from "../../lambdas/local/gateway.ts";
 import { signRaw } from "../fixtures/tokens.ts";
+import { launchChromiumBrowser } from "./engines/chromium.ts";
+import { freePort } from "./engines/engine.ts";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** Debian's Chromium with the harness's arguments (the engine drivers' {@link launchChromiumBrowser}). */
+export function launchChromium(): Promise<Browser> {
+  return launchChromiumBrowser();
 }
 
 /** The partner the demo site signs for; allowed on the demo site's origin only. */
@@ -43,8 +31,10 @@ export const BRAND_NAME = "Acme Books × Jupid";
 
 export interface Stack {
   readonly gateway: RunningGateway;
-  /** The gateway's origin, e.g. http://127.0.0.1:41234 (the app origin). */
+  /** The gateway's origin, e.g. http://127.0.0.1:41234 (the app origin; https://… with `tls`). */
   readonly appUrl: string;
+  /** With `tls`: the certificate (PEM) a Node client passes as `ca` to trust the app. */
+  readonly ca: string | undefined;
   /** The demo partner's origin, e.g. http://localhost:41235 (allowed to frame the app). */
   readonly partnerUrl: string;
   /** Origin of the test pages (harness), also allowed for every partner: a second partner page server. */
@@ -57,18 +47,17 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
+export interface StackOptions {
+  /**
+   * Serve the app (the gateway) on https://127.0.0.1 with the local
+   * self-signed certificate, as production serves it; partner pages stay
+   * http://localhost (another site). Browsers must accept the certificate
+   * (the engine drivers do). @default false
+   */
+  readonly tls?: boolean;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [partnerPort, harnessPort, evilPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const partnerUrl = `http://localhost:${partnerPort}`;
   const harnessUrl = `http://localhost:${harnessPort}`;
@@ -103,7 +92,7 @@ export async function startStack(): Promise<Stack> {
   );
   writeFileSync(join(dir, "secrets.json"), JSON.stringify(secrets), { mode: 0o600 });
 
-  const gateway = await startGateway({ config: loadEnvironmentConfig(partnersFile), secrets, host: "127.0.0.1", port: 0 });
+  const gateway = await startGateway({ config: loadEnvironmentConfig(partnersFile), secrets, host: "127.0.0.1", port: 0, tls: options.tls === true });
   const [demo, harness, evil] = await Promise.all([
     startDemoPartner({ port: partnerPort, host: "localhost", gatewayUrl: gateway.url, partnerId: PARTNER_ID, secret: secrets[PARTNER_ID] as string }),
     startPageServer(harnessPort, gateway.url, secrets),
@@ -112,6 +101,7 @@ export async function startStack(): Promise<Stack> {
   return {
     gateway,
     appUrl: gateway.url,
+    ca: gateway.ca,
     partnerUrl: demo.url,
     harnessUrl,
     evilUrl: `http://localhost:${evilPort}`,
