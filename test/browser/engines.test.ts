@@ -11,8 +11,9 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureLocalCertificate } from "../../lambdas/local/tls.ts";
-import { type Engine, ENGINE_VARIANTS, EngineUnavailableError, type EngineVariant, launchEngine } from "./engines/index.ts";
-import { embedEvents, mountEmbed, openHarnessPage, waitForEmbedEvent } from "./engines/harness.ts";
+import { ENGINE_VARIANTS, EngineUnavailableError, type EngineVariant, launchEngine } from "./engines/index.ts";
+import { engineWorld } from "./engines/world.ts";
+import { embedEvents, hostMessages, mountEmbed, openHarnessPage, waitForEmbedEvent } from "./engines/harness.ts";
 import { FIRST_RUN_PATH, type Stack, startStack } from "./support.ts";
 
 /**
@@ -80,18 +81,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-describe.each(ENGINE_VARIANTS)("%s", (variant) => {
-  let engine: Engine;
-  beforeAll(async () => {
-    const started = performance.now();
-    engine = await launchEngine(variant);
-    console.log(`[figures] ${variant}: ${engine.description}, launched in ${Math.round(performance.now() - started)} ms`);
-  });
-  afterAll(async () => {
-    await engine?.close();
-  });
-
-  it("refuses to launch without its binaries, saying how to install them", async () => {
+describe("a missing prerequisite", () => {
+  it.each(ENGINE_VARIANTS)("%s refuses to launch without its binaries, saying how to install them", async (variant) => {
     for (const { envName, install } of PREREQUISITES[variant]) {
       const saved = { [envName]: process.env[envName], DISPLAY: process.env.DISPLAY };
       process.env[envName] = "/nonexistent/binary";
@@ -108,28 +99,30 @@ describe.each(ENGINE_VARIANTS)("%s", (variant) => {
       }
     }
   });
+});
+
+describe.each(ENGINE_VARIANTS)("%s", (variant) => {
+  const world = engineWorld(variant);
 
   it("keeps cookies and storage within a profile across pages; a new profile starts empty", async () => {
-    const profile = await engine.newProfile();
+    const { profile } = world;
     const marker = randomBytes(6).toString("hex");
-    try {
-      await openHarnessPage(profile, stack);
-      await profile.evaluate(`(localStorage.setItem("marker", "${marker}"), document.cookie = "marker=${marker}; Path=/")`);
-      await profile.open(`${stack.evilUrl}/harness`);
-      await openHarnessPage(profile, stack);
-      expect(await profile.evaluate("localStorage.getItem('marker')")).toBe(marker);
-      expect((await profile.cookies()).map((c) => `${c.name}=${c.value}`)).toEqual([`marker=${marker}`]);
-      // Values travel as JSON: the same shapes from every engine.
-      expect(await profile.evaluate("Promise.resolve({ n: 1, list: [true, null], nothing: undefined })")).toEqual({ n: 1, list: [true, null] });
-      expect(await profile.evaluate("undefined")).toBeUndefined();
-      await expect(profile.evaluate("missingFunction()")).rejects.toThrow(/missingFunction/);
-      await expect(profile.waitFor("document.title === 'never'", { timeout: 200 })).rejects.toThrow(
-        `[${variant}] waitFor timed out after 200 ms: document.title === 'never'`,
-      );
-    } finally {
-      await profile.close();
-    }
-    const fresh = await engine.newProfile();
+    await openHarnessPage(profile, stack);
+    await profile.evaluate(`(localStorage.setItem("marker", "${marker}"), document.cookie = "marker=${marker}; Path=/")`);
+    await profile.open(`${stack.evilUrl}/harness`);
+    await openHarnessPage(profile, stack);
+    expect(await profile.evaluate("localStorage.getItem('marker')")).toBe(marker);
+    expect((await profile.cookies()).map((c) => `${c.name}=${c.value}`)).toEqual([`marker=${marker}`]);
+    // Values travel as JSON: the same shapes from every engine.
+    expect(await profile.evaluate("Promise.resolve({ n: 1, list: [true, null], nothing: undefined })")).toEqual({ n: 1, list: [true, null] });
+    expect(await profile.evaluate("undefined")).toBeUndefined();
+    await expect(profile.evaluate("missingFunction()")).rejects.toThrow(/missingFunction/);
+    await expect(profile.evaluateInFrame("1", "#no-such-frame")).rejects.toThrow(`[${variant}] no frame in #no-such-frame`);
+    await expect(profile.waitFor("document.title === 'never'", { timeout: 200 })).rejects.toThrow(
+      `[${variant}] waitFor timed out after 200 ms: document.title === 'never'`,
+    );
+
+    const fresh = await world.engine.newProfile();
     try {
       await openHarnessPage(fresh, stack);
       expect(await fresh.evaluate("localStorage.getItem('marker')")).toBeNull();
@@ -140,52 +133,47 @@ describe.each(ENGINE_VARIANTS)("%s", (variant) => {
   });
 
   it(`applies its default rules in a cross-site frame: plain cookie ${THIRD_PARTY_COOKIES[variant]}, storage partitioned`, async () => {
-    const profile = await engine.newProfile();
+    const { profile } = world;
     const value = randomBytes(6).toString("hex");
-    try {
-      await openHarnessPage(profile, stack);
-      await profile.evaluate(`new Promise((resolve) => {
-        const frame = document.createElement("iframe");
-        frame.id = "probe";
-        frame.onload = () => resolve(true);
-        frame.src = ${JSON.stringify(`${probeUrl}/set?v=${value}`)};
-        document.body.appendChild(frame);
-      })`);
-      const inFrame = await profile.evaluateInFrame<{ cookie: string; storage: boolean }>(
-        `(() => { try { localStorage.setItem("probe", "${value}"); return { cookie: document.cookie, storage: true }; } catch { return { cookie: document.cookie, storage: false }; } })()`,
-        "#probe",
-      );
-      await profile.open(`${probeUrl}/read`);
-      const firstParty = await profile.evaluate<{ cookie: string; storage: string | null }>(`({ cookie: document.cookie, storage: localStorage.getItem("probe") })`);
-      const behaviour = (keptInFrame: boolean, seenFirstParty: boolean) => (!keptInFrame ? "blocked" : seenFirstParty ? "shared" : "partitioned");
-      expect({
-        cookie: behaviour(inFrame.cookie.includes(`probe=${value}`), firstParty.cookie.includes(`probe=${value}`)),
-        storage: behaviour(inFrame.storage, firstParty.storage === value),
-      }).toEqual({ cookie: THIRD_PARTY_COOKIES[variant], storage: "partitioned" });
-    } finally {
-      await profile.close();
-    }
+    await openHarnessPage(profile, stack);
+    await profile.evaluate(`new Promise((resolve) => {
+      const frame = document.createElement("iframe");
+      frame.id = "probe";
+      frame.onload = () => resolve(true);
+      frame.src = ${JSON.stringify(`${probeUrl}/set?v=${value}`)};
+      document.body.appendChild(frame);
+    })`);
+    const inFrame = await profile.evaluateInFrame<{ cookie: string; storage: boolean }>(
+      `(() => { try { localStorage.setItem("probe", "${value}"); return { cookie: document.cookie, storage: true }; } catch { return { cookie: document.cookie, storage: false }; } })()`,
+      "#probe",
+    );
+    await profile.open(`${probeUrl}/read`);
+    const firstParty = await profile.evaluate<{ cookie: string; storage: string | null }>(`({ cookie: document.cookie, storage: localStorage.getItem("probe") })`);
+    const behaviour = (keptInFrame: boolean, seenFirstParty: boolean) => (!keptInFrame ? "blocked" : seenFirstParty ? "shared" : "partitioned");
+    expect({
+      cookie: behaviour(inFrame.cookie.includes(`probe=${value}`), firstParty.cookie.includes(`probe=${value}`)),
+      storage: behaviour(inFrame.storage, firstParty.storage === value),
+    }).toEqual({ cookie: THIRD_PARTY_COOKIES[variant], storage: "partitioned" });
   });
 
   it(`mounts the embed on a partner page of another site, app on https: today ${EXPECTED_TODAY[variant]}`, async () => {
-    const profile = await engine.newProfile();
-    try {
-      await openHarnessPage(profile, stack);
-      await mountEmbed(profile, { key: "a", container: "#a", token: stack.token(), getToken: "none" });
-      const outcome = await waitForEmbedEvent(profile, "a", ["authenticated", "error", "authRequired"]);
-      expect(outcome.type === "error" ? outcome.code : outcome.type).toBe(EXPECTED_TODAY[variant]);
-      expect((await embedEvents(profile, "a"))[0]?.type).toBe("ready");
-      // The frame really is the https app (the self-signed certificate was accepted, no error page).
-      const frameUrl = new URL(await profile.evaluateInFrame<string>("location.href", "#a iframe"));
-      expect(frameUrl.origin).toBe(stack.appUrl);
-      if (outcome.type === "authenticated") {
-        expect(outcome.firstRun).toBe(true);
-        expect(frameUrl.pathname).toBe(`/app${FIRST_RUN_PATH}`);
-      }
-      // The partner page's own cookie jar holds nothing of Jupid's.
-      expect(await profile.cookies()).toEqual([]);
-    } finally {
-      await profile.close();
+    const { profile } = world;
+    await openHarnessPage(profile, stack);
+    await mountEmbed(profile, { key: "a", container: "#a", token: stack.token(), getToken: "none" });
+    const outcome = await waitForEmbedEvent(profile, "a", ["authenticated", "error", "authRequired"]);
+    expect(outcome.type === "error" ? outcome.code : outcome.type).toBe(EXPECTED_TODAY[variant]);
+    expect((await embedEvents(profile, "a"))[0]?.type).toBe("ready");
+    // The frame really is the https app (the self-signed certificate was accepted, no error page).
+    const frameUrl = new URL(await profile.evaluateInFrame<string>("location.href", "#a iframe"));
+    expect(frameUrl.origin).toBe(stack.appUrl);
+    if (outcome.type === "authenticated") {
+      expect(outcome.firstRun).toBe(true);
+      expect(frameUrl.pathname).toBe(`/app${FIRST_RUN_PATH}`);
     }
+    // The partner page's own cookie jar holds nothing of Jupid's; what it heard came from the app's frame.
+    expect(await profile.cookies()).toEqual([]);
+    const messages = await hostMessages(profile);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(new Set(messages.map((m) => m.origin))).toEqual(new Set([stack.appUrl]));
   });
 });

@@ -277,6 +277,8 @@ const INSTRUMENTATION = `(() => {
 
 const HARNESS = `window.harness = {
   events: {}, handles: {}, tokenCalls: 0,
+  // Every message this page receives, from any sender: what a host page could learn from the embed.
+  messages: [],
   mount(o) {
     const events = (this.events[o.key] = []);
     const queue = [...(o.tokens || [])];
@@ -292,7 +294,8 @@ const HARNESS = `window.harness = {
     this.handles[o.key] = handle;
     return handle.iframe.name;
   },
-};`;
+};
+addEventListener("message", (e) => harness.messages.push({ origin: e.origin, data: e.data }));`;
 
 /** A partner-side user nobody has signed in with yet. */
 export function newUser(name = "Ada Lovelace") {

@@ -36,3 +36,14 @@ export async function waitForEmbedEvent(
   const wanted = JSON.stringify(typeof types === "string" ? [types] : types);
   return profile.waitFor<RecordedEvent>(`(harness.events[${JSON.stringify(key)}] || []).find((e) => ${wanted}.includes(e.type))`, options);
 }
+
+/** A message the harness page received (`{origin, data}` of its `message` events, every sender). */
+export interface HostMessage {
+  readonly origin: string;
+  readonly data: unknown;
+}
+
+/** Every message the harness page has received so far: what a host page can learn from the embed. */
+export async function hostMessages(profile: BrowserProfile): Promise<HostMessage[]> {
+  return (await profile.evaluate<HostMessage[]>("harness.messages")) ?? [];
+}

@@ -23,7 +23,7 @@ import {
   requireFile,
   type WaitOptions,
 } from "./engine.ts";
-import { driverReady, WebDriverSession } from "./webdriver.ts";
+import { driverReady, WebDriverError, WebDriverSession } from "./webdriver.ts";
 
 const INSTALL = "apt-get install -y webkit2gtk-driver";
 export const WEBKIT_DRIVER: Prerequisite = {
@@ -172,7 +172,11 @@ function webkitProfile(session: WebDriverSession, dispose: () => Promise<void>):
   // One command sequence at a time: a frame switch must not interleave with another evaluation.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = queue.then(work, work);
+    const labelled = () =>
+      work().catch((error: unknown) => {
+        throw error instanceof WebDriverError ? new Error(`[webkit] ${error.message}`, { cause: error }) : error;
+      });
+    const result = queue.then(labelled, labelled);
     queue = result.catch(() => undefined);
     return result;
   };
@@ -183,7 +187,9 @@ function webkitProfile(session: WebDriverSession, dispose: () => Promise<void>):
     evaluate: <T>(js: string) => serial(() => run<T>(js)),
     evaluateInFrame: <T>(js: string, frame = "iframe") =>
       serial(async () => {
-        const element = await session.findElement(frame);
+        const element = await session.findElement(frame).catch((error: unknown) => {
+          throw error instanceof WebDriverError && error.error === "no such element" ? new Error(`[webkit] no frame in ${frame}`) : error;
+        });
         await session.switchToFrame(element);
         try {
           return await run<T>(js);
