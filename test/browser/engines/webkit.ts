@@ -87,7 +87,10 @@ async function startXvfb(): Promise<{ display: string; process: ChildProcess }> 
   });
   const display = await new Promise<string>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`Xvfb gave no display within 10 s: ${stderr}`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`Xvfb gave no display within 10 s: ${stderr}`));
+    }, 10_000);
     (child.stdio[3] as NodeJS.ReadableStream).setEncoding("utf8");
     (child.stdio[3] as NodeJS.ReadableStream).on("data", (chunk: string) => {
       out += chunk;
