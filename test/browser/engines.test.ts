@@ -81,6 +81,17 @@ afterAll(async () => {
   await stack?.close();
 });
 
+describe("the https stack", () => {
+  it("serves the app on https://127.0.0.1 and the partner pages on http://localhost; appFetch trusts its certificate", async () => {
+    expect(stack.appUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.harnessUrl).toMatch(/^http:\/\/localhost:\d+$/);
+    const response = await stack.appFetch("/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok" });
+    await expect(fetch(`${stack.appUrl}/healthz`)).rejects.toThrow(); // the global fetch does not trust it
+  });
+});
+
 describe("a missing prerequisite", () => {
   it.each(ENGINE_VARIANTS)("%s refuses to launch without its binaries, saying how to install them", async (variant) => {
     for (const { envName, install } of PREREQUISITES[variant]) {

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
@@ -44,6 +45,12 @@ export interface Stack {
   readonly secrets: Readonly<Record<string, string>>;
   /** A token signed like a partner would, for any partner and claims. */
   token(partnerId?: string, claims?: Record<string, unknown>): string;
+  /**
+   * `fetch` from Node to the app: `path` is relative to {@link appUrl} (or a
+   * full URL). With `tls` it trusts the local certificate, which the global
+   * `fetch` cannot be told to do. The body must be a string.
+   */
+  appFetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -120,12 +127,39 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       };
       return signRaw(JSON.stringify({ alg: "HS256", typ: "JWT" }), JSON.stringify(payload), secrets[partnerId]);
     },
+    appFetch(path, init = {}) {
+      const url = new URL(path, gateway.url);
+      if (url.protocol === "http:" || !gateway.ca) return fetch(url, init);
+      return httpsFetch(url, gateway.ca, init);
+    },
     async close() {
       await Promise.all([demo.close(), closeServer(harness), closeServer(evil)]);
       await gateway.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A minimal `fetch` over node:https trusting `ca` (string bodies; the response as a standard Response). */
+function httpsFetch(url: URL, ca: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, method: init.method ?? "GET", headers: init.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+        }
+        const status = res.statusCode ?? 0;
+        const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
 }
 
 /**
