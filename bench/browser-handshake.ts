@@ -14,24 +14,34 @@
  *   frame finds the session cookie and skips the token.
  * - baseline: a plain cross-origin iframe of the gateway's embed page, from
  *   insertion to its load event (one navigation, no SDK).
+ * - per engine (test/browser/engines/: Chromium, Chromium with third-party
+ *   cookies blocked, Firefox ESR, WebKitGTK): the same sign-in with the app
+ *   on https (self-signed certificate, as production is https), a fresh
+ *   profile per mount; one row per engine with median, p90 and p99. An engine
+ *   whose mount does not reach `authenticated` gets a row naming the failure.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
+import { type BrowserProfile, ENGINE_VARIANTS, type EngineVariant, launchEngine } from "../test/browser/engines/index.ts";
+import { launchChromium } from "../test/browser/support.ts";
 import { partnerInput, testEnvironment } from "../test/fixtures/partners.ts";
 import { mintToken } from "../test/fixtures/tokens.ts";
 import { startChildGateway } from "./gateway-process.ts";
-import { CHROMIUM_PATH, launchChromium } from "../test/browser/support.ts";
-import type { Measurement } from "./report.ts";
-import { ms, ratio, summarize } from "./stats.ts";
+import type { Measurement, Row } from "./report.ts";
+import { ms, ratio, type Summary, summarize } from "./stats.ts";
 
-const CHROMIUM = CHROMIUM_PATH;
 const PARTNER_ID = "bench-browser";
 const GOAL_MS = 150;
+/** Issue 10's bar for every engine: no slower than today's Chromium sign-in by more than 20 %. */
+const ENGINE_GOAL_FACTOR = 1.2;
 
 export interface BrowserOptions {
+  /** Sign-ins measured in Chromium over http (the reference). @default 20 */
   readonly runs?: number;
+  /** Sign-ins measured per engine over https. @default 10 */
+  readonly engineRuns?: number;
 }
 
 interface MountTiming {
@@ -132,10 +142,19 @@ async function listen(server: Server, host: string): Promise<number> {
 }
 
 export async function measureBrowserHandshake(options: BrowserOptions = {}): Promise<Measurement> {
-  const runs = options.runs ?? 20;
-  const secret = randomBytes(36).toString("base64url");
+  const reference = await measureChromiumHttp(options.runs ?? 20);
+  const signInMedian = (reference.data.signInMs as Summary).median;
+  const engines = await measureEngines(options.engineRuns ?? 10, signInMedian);
+  return {
+    rows: [...reference.rows, ...engines.rows],
+    data: { ...reference.data, engines: engines.data },
+    notes: [...reference.notes, ...engines.notes],
+  };
+}
+
+/** The partner site: one http://localhost page that loads embed.js from the gateway and has a container with a height. */
+async function startPartnerSite(): Promise<{ url: string; setGateway(url: string): void; close(): Promise<void> }> {
   let gatewayUrl = "";
-  // The partner site: one page that loads embed.js from the gateway and has a container with a height.
   const partner = createServer((req, res) => {
     if (req.url !== "/") {
       res.writeHead(404).end();
@@ -147,11 +166,157 @@ export async function measureBrowserHandshake(options: BrowserOptions = {}): Pro
         `<body style="margin:0"><div id="jupid" style="height:600px"></div></body></html>`,
     );
   });
-  const partnerPort = await listen(partner, "127.0.0.1");
-  const partnerUrl = `http://localhost:${partnerPort}`;
+  const port = await listen(partner, "127.0.0.1");
+  return {
+    url: `http://localhost:${port}`,
+    setGateway(url) {
+      gatewayUrl = url;
+    },
+    close: () => new Promise<void>((resolve) => partner.close(() => resolve())),
+  };
+}
+
+/** In-page outcome of one mount: a timing, or why it did not reach `authenticated`. */
+type MountOutcome = ({ ok: true } & MountTiming) | { ok: false; error: string };
+
+/** Like MOUNT_IN_PAGE but resolving with the failure instead of rejecting, so that a failing engine gets a row. */
+const MOUNT_OUTCOME_IN_PAGE = `(${MOUNT_IN_PAGE})(ARGS).then((timing) => ({ ok: true, ...timing }), (error) => ({ ok: false, error: String(error.message || error) }))`;
+
+interface EngineResult {
+  readonly variant: EngineVariant;
+  readonly description?: string;
+  readonly launchMs?: number;
+  readonly profileMs?: Summary;
+  readonly signInMs?: Summary;
+  readonly iframeLoadMs?: Summary;
+  /** Mounts that reached `authenticated` before the first failure (warm-up included). */
+  readonly authenticated: number;
+  readonly failure?: string;
+}
+
+/**
+ * Per engine: one launch, then 1 warm-up + `runs` sign-ins, each in a fresh
+ * profile (no cookie, empty cache), app on https. The first failing mount
+ * ends the engine's loop: its row names the failure.
+ */
+async function measureEngines(runs: number, chromiumHttpMedian: number): Promise<Measurement> {
+  const secret = randomBytes(36).toString("base64url");
+  const partner = await startPartnerSite();
+  const config = testEnvironment([partnerInput(PARTNER_ID, { allowedOrigins: [partner.url] })], { cacheSeconds: 60 });
+  const gateway = await startChildGateway({ spec: { mode: "memory", config, secrets: { [PARTNER_ID]: secret }, tls: true } });
+  partner.setGateway(gateway.url);
+  const results: EngineResult[] = [];
+  try {
+    const sub = `engine-user-${randomBytes(6).toString("hex")}`;
+    const token = () => mintToken(PARTNER_ID, { secret, claims: { sub } }, Math.floor(Date.now() / 1000));
+    for (const variant of ENGINE_VARIANTS) results.push(await measureEngine(variant, runs, partner.url, gateway.url, token));
+  } finally {
+    await gateway.stop();
+    await partner.close();
+  }
+  const goalMs = chromiumHttpMedian * ENGINE_GOAL_FACTOR;
+  const goal = `< ${ms(goalMs)} (${ENGINE_GOAL_FACTOR}× Chromium http)`;
+  const rows: Row[] = results.map((r) => {
+    const name = `browser ${r.variant}: mount() → authenticated, https`;
+    if (!r.signInMs) {
+      return { name, median: "—", p90: "—", p99: "—", ratio: "—", goal: `fails: ${r.failure ?? "no mount measured"}`.slice(0, 90), pass: false };
+    }
+    return {
+      name,
+      median: ms(r.signInMs.median),
+      p90: ms(r.signInMs.p90),
+      p99: ms(r.signInMs.p99),
+      ratio: ratio(r.signInMs.median, r.iframeLoadMs?.median ?? Number.NaN, "iframe load"),
+      goal,
+      pass: r.signInMs.median < goalMs,
+      value: r.signInMs.median,
+      unit: "ms",
+    };
+  });
+  return {
+    rows,
+    data: { runs, partnerOrigin: "http://localhost:<port>", gatewayOrigin: "https://127.0.0.1:<port>", results },
+    notes: [
+      `browser engines: ${runs} sign-ins per engine after 1 warm-up, each in a fresh profile, app on https (self-signed certificate), timed in the page; p99 = slowest of ${runs}. ${results
+        .map(
+          (r) =>
+            `${r.description ?? r.variant}: launch ${r.launchMs === undefined ? "—" : ms(r.launchMs)}, new profile ${ms(r.profileMs?.median ?? Number.NaN)}` +
+            (r.failure ? `, failed after ${r.authenticated} authenticated mount(s): ${r.failure}` : ""),
+        )
+        .join("; ")}.`,
+    ],
+  };
+}
+
+async function measureEngine(
+  variant: EngineVariant,
+  runs: number,
+  partnerUrl: string,
+  gatewayUrl: string,
+  token: () => string,
+): Promise<EngineResult> {
+  const started = performance.now();
+  let engine: Awaited<ReturnType<typeof launchEngine>>;
+  try {
+    engine = await launchEngine(variant);
+  } catch (error) {
+    return { variant, authenticated: 0, failure: `launch: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const launchMs = performance.now() - started;
+  const signIn: number[] = [];
+  const iframeLoad: number[] = [];
+  const profileMs: number[] = [];
+  let authenticated = 0;
+  let failure: string | undefined;
+  try {
+    for (let run = 0; run <= runs && !failure; run++) {
+      const profileStarted = performance.now();
+      const profile: BrowserProfile = await engine.newProfile();
+      // Run 0's profile may be one the launch already made (WebKit): only later ones count.
+      if (run > 0) profileMs.push(performance.now() - profileStarted);
+      try {
+        await profile.open(partnerUrl);
+        const baseline = await profile.evaluate<number>(`(${IFRAME_LOAD_IN_PAGE})(${JSON.stringify(`${gatewayUrl}/embed/${PARTNER_ID}`)})`);
+        const outcome = await profile.evaluate<MountOutcome>(
+          MOUNT_OUTCOME_IN_PAGE.replace("ARGS", JSON.stringify({ partnerId: PARTNER_ID, tokenValue: token() })),
+        );
+        if (!outcome.ok) {
+          failure = outcome.error;
+        } else {
+          authenticated++;
+          if (run > 0) {
+            signIn.push(outcome.ms);
+            iframeLoad.push(baseline);
+          }
+        }
+      } finally {
+        await profile.close();
+      }
+    }
+  } catch (error) {
+    failure = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  } finally {
+    await engine.close();
+  }
+  return {
+    variant,
+    description: engine.description,
+    launchMs,
+    profileMs: summarize(profileMs),
+    ...(signIn.length > 0 && !failure ? { signInMs: summarize(signIn), iframeLoadMs: summarize(iframeLoad) } : {}),
+    authenticated,
+    ...(failure ? { failure } : {}),
+  };
+}
+
+async function measureChromiumHttp(runs: number): Promise<Measurement> {
+  const secret = randomBytes(36).toString("base64url");
+  const partner = await startPartnerSite();
+  const partnerUrl = partner.url;
   const config = testEnvironment([partnerInput(PARTNER_ID, { allowedOrigins: [partnerUrl] })], { cacheSeconds: 60 });
   const gateway = await startChildGateway({ spec: { mode: "memory", config, secrets: { [PARTNER_ID]: secret } } });
-  gatewayUrl = gateway.url;
+  const gatewayUrl = gateway.url;
+  partner.setGateway(gatewayUrl);
   let browser: Browser | undefined;
   try {
     browser = await launchChromium();
@@ -249,13 +414,13 @@ export async function measureBrowserHandshake(options: BrowserOptions = {}): Pro
         firstRunCount: firstRuns.filter(Boolean).length,
       },
       notes: [
-        `browser: headless Chromium ${version} (${CHROMIUM}); ${runs} runs after 1 warm-up, each in a fresh context; timed in the page with performance.now(); p99 column = slowest of ${runs}. Returning user (firstRun false) signing in with a token passed to mount(). Sign-in split: mount() → \`ready\` (frame loaded, handshake answered) ${ms(readyStats.median)}, \`ready\` → \`authenticated\` (POST + GET session, redirect, workspace load) ${ms(signInStats.median - readyStats.median)} (medians).`,
+        `browser: headless Chromium ${version} over http; ${runs} runs after 1 warm-up, each in a fresh context; timed in the page with performance.now(); p99 column = slowest of ${runs}. Returning user (firstRun false) signing in with a token passed to mount(). Sign-in split: mount() → \`ready\` (frame loaded, handshake answered) ${ms(readyStats.median)}, \`ready\` → \`authenticated\` (POST + GET session, redirect, workspace load) ${ms(signInStats.median - readyStats.median)} (medians).`,
         `browser: sign-in time line, median per step over ${segments[0]?.length ?? 0} runs (request times from Chromium's network timing): ${SEGMENTS.map((name) => `${name} ${ms(segmentMedians[name] ?? Number.NaN)}`).join("; ")}.`,
       ],
     };
   } finally {
     await browser?.close();
     await gateway.stop();
-    await new Promise<void>((resolve) => partner.close(() => resolve()));
+    await partner.close();
   }
 }

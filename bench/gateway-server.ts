@@ -20,6 +20,8 @@ export interface GatewaySpec {
   /** Environment config input (validated here with the real schema). */
   readonly config: unknown;
   readonly secrets: Readonly<Record<string, string>>;
+  /** Serve https with the local self-signed certificate (see lambdas/local/tls.ts). @default false */
+  readonly tls?: boolean;
 }
 
 export type GatewayMessage =
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
     spec.mode === "aws"
       ? createAwsDependencies({ cacheSeconds: config.cacheSeconds, keyRotationOverlapSeconds: config.keyRotationOverlapSeconds })
       : undefined;
-  const gateway = await startGateway({ config, secrets: spec.secrets, port: 0, deps });
+  const gateway = await startGateway({ config, secrets: spec.secrets, port: 0, deps, tls: spec.tls === true });
   process.on("message", (message: { type?: string }) => {
     if (message?.type === "usage") {
       const memory = process.memoryUsage();

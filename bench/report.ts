@@ -8,6 +8,8 @@ export interface Row {
   readonly name: string;
   /** Median, formatted with its unit. */
   readonly median: string;
+  /** 90th percentile, formatted, where a row reports it (the per-engine browser rows). */
+  readonly p90?: string;
   /** 99th percentile, formatted; "—" when a row has none (sizes, throughput). */
   readonly p99: string;
   /** Ratio against a baseline measured in the same run, naming the baseline. */
@@ -38,11 +40,11 @@ export function skipped(name: string, reason: string): Measurement {
 }
 
 export function renderTable(rows: readonly Row[]): string {
-  const header = ["measurement", "median", "p99", "ratio (same run)", "goal", "result"];
-  const body = rows.map((r) => [r.name, r.median, r.p99, r.ratio, r.goal, r.pass === undefined ? "" : r.pass ? "PASS" : "MISS"]);
+  const header = ["measurement", "median", "p90", "p99", "ratio (same run)", "goal", "result"];
+  const body = rows.map((r) => [r.name, r.median, r.p90 ?? "—", r.p99, r.ratio, r.goal, r.pass === undefined ? "" : r.pass ? "PASS" : "MISS"]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (i === 0 || i === 4 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+    `| ${cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 || i === 5 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
   return [line(header), rule, ...body.map(line)].join("\n");
 }

@@ -12,11 +12,13 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 }
 
 export const median = (values: ArrayLike<number>): number => quantile(values, 0.5);
+export const p90 = (values: ArrayLike<number>): number => quantile(values, 0.9);
 export const p99 = (values: ArrayLike<number>): number => quantile(values, 0.99);
 
 export interface Summary {
   readonly n: number;
   readonly median: number;
+  readonly p90: number;
   readonly p99: number;
   readonly min: number;
   readonly max: number;
@@ -33,7 +35,7 @@ export function summarize(values: ArrayLike<number>): Summary {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { n: values.length, median: median(values), p99: p99(values), min, max, mean: values.length ? sum / values.length : Number.NaN };
+  return { n: values.length, median: median(values), p90: p90(values), p99: p99(values), min, max, mean: values.length ? sum / values.length : Number.NaN };
 }
 
 /** Milliseconds with a precision that suits their size: 0.0042 ms, 0.42 ms, 4.2 ms, 42 ms. */

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
@@ -23,6 +24,7 @@ import { createSessionHandler } from "../handlers/session.ts";
 import { createWorkspaceHandler } from "../handlers/workspace.ts";
 import type { LambdaHandler } from "../http/handler.ts";
 import { json } from "../http/responses.ts";
+import { ensureLocalCertificate } from "./tls.ts";
 
 export const SDK_DIST_DIR = join(import.meta.dirname, "..", "..", "sdk", "dist");
 /** Requests larger than this are cut off before they reach a handler (API Gateway allows 10 MB; we need 16 KB). */
@@ -42,11 +44,21 @@ export interface GatewayOptions {
   /** Ports to use instead of fresh in-memory ones (e.g. the AWS adapters in a benchmark). */
   readonly deps?: Runtime["deps"];
   readonly sdkDir?: string;
+  /**
+   * Serve https with the self-signed localhost/127.0.0.1 certificate of
+   * {@link ensureLocalCertificate} (made once with openssl), so that cookies,
+   * `Secure` and storage behave as in production. A string is the directory
+   * the certificate is kept in.
+   * @default false (plain http)
+   */
+  readonly tls?: boolean | string;
 }
 
 export interface RunningGateway {
-  /** Origin the gateway listens on, e.g. http://127.0.0.1:4000; also the settings' appUrl. */
+  /** Origin the gateway listens on, e.g. http://127.0.0.1:4000 (https://… with `tls`); also the settings' appUrl. */
   readonly url: string;
+  /** With `tls`: the PEM certificate a Node client passes as `ca` to trust the gateway. */
+  readonly ca: string | undefined;
   readonly runtime: Runtime;
   /** The in-memory ports (when `deps` was not given), for tests to inspect and to rotate keys. */
   readonly memory: MemoryDependencies | undefined;
@@ -78,24 +90,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const sdkDir = options.sdkDir ?? SDK_DIST_DIR;
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     serve(req, res, handlers, sdkDir).catch(() => {
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ error: { code: "INTERNAL", message: "internal error" } }));
     });
-  });
+  };
+  const certificate = options.tls ? ensureLocalCertificate(typeof options.tls === "string" ? { dir: options.tls } : {}) : undefined;
+  const server = certificate ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, listener) : createServer(listener);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 4000, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = `${certificate ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
   // The app origin is wherever we actually listen, so a random test port still yields matching URLs and cookies.
   runtime = { deps, settings: { ...settingsOf(options.config), appUrl: url }, internalAuth: { kind: "key", key: internalKey } };
 
   return {
     url,
+    ca: certificate?.cert,
     runtime,
     memory,
     internalKey,

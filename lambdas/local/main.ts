@@ -8,6 +8,8 @@
  *   JUPID_PARTNERS_FILE   a partner file instead of config/partners.<env>.json
  *   JUPID_LOCAL_SECRETS   JSON {partnerId: secret}; created with fresh random secrets if missing
  *   JUPID_INTERNAL_KEY    key for /internal/* (default: a file next to the secrets)
+ *   JUPID_TLS=1           serve the gateway on https://127.0.0.1 with a self-signed certificate made
+ *                         once with openssl into .cache/tls/ (gitignored); the demo site stays http://localhost
  *   JUPID_PORT, PARTNER_PORT, DEMO_PARTNER_ID
  */
 import { randomBytes } from "node:crypto";
@@ -49,6 +51,13 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+function flag(name: string): boolean {
+  const value = process.env[name] ?? "";
+  if (value === "" || value === "0") return false;
+  if (value === "1") return true;
+  throw new Error(`${name} must be 1 or 0`);
+}
+
 async function main() {
   const envName = process.env.JUPID_ENV ?? "local";
   if (!isEnvironmentName(envName)) throw new Error(`JUPID_ENV must be one of local, integration, staging, production`);
@@ -61,7 +70,8 @@ async function main() {
   );
   const internalKey = ensureInternalKey(join(dirname(secretsFile), "internal-key"));
 
-  const gateway = await startGateway({ config, secrets, internalKey, port: port("JUPID_PORT", 4000) });
+  const tls = flag("JUPID_TLS");
+  const gateway = await startGateway({ config, secrets, internalKey, port: port("JUPID_PORT", 4000), tls });
   const demoPartnerId = process.env.DEMO_PARTNER_ID ?? config.partners.find((p) => p.enabled)?.id;
   const demoSecret = demoPartnerId ? secrets[demoPartnerId] : undefined;
   const demo =
@@ -79,7 +89,7 @@ async function main() {
     demoPartnerId,
     note: gateway.url.startsWith("http://")
       ? "plain http: the session cookie is named jupid_session instead of __Host-jupid_session (browsers treat loopback as secure, so Secure/Partitioned still apply)"
-      : undefined,
+      : "https with a self-signed certificate: accept it once in the browser (open the gateway URL) before the demo site can frame it",
   });
   process.stdout.write(
     `\nJupid local gateway  ${gateway.url}\nDemo partner site    ${demo?.url ?? "(none)"}\nPartner secrets      ${secretsFile}\n\n`,

@@ -28,7 +28,8 @@ import {
   workspaceFrame,
 } from "./support.ts";
 import { dpopKey } from "../fixtures/dpop.ts";
-import { CHROMIUM_PATH } from "./support.ts";
+import { CHROMIUM } from "./engines/chromium.ts";
+import { requireBinary } from "./engines/engine.ts";
 import { chromium } from "playwright-core";
 import { useBrowserWorld } from "./world.ts";
 
@@ -466,7 +467,7 @@ describe("errors from the gateway and the browser", () => {
   it("reports STORAGE_BLOCKED where the browser denies the frame any storage", async () => {
     // playwright-core's own default flags turn third-party storage partitioning off, which leaves a
     // cross-site frame with no storage at all (Chromium blocks third-party storage by default here).
-    const denying = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--no-sandbox", "--disable-gpu"] });
+    const denying = await chromium.launch({ executablePath: requireBinary(CHROMIUM), args: ["--no-sandbox", "--disable-gpu"] });
     try {
       const page = await openHarness(await denying.newContext(), world.stack);
       await mount(page, { key: "a", container: "#a" });

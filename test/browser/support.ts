@@ -4,37 +4,22 @@
  * both in-process, with a generated partners file and secrets.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer } from "node:net";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Frame, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
 import { loadEnvironmentConfig } from "../../config/schema.ts";
 import { mintEmbedToken, startDemoPartner } from "../../lambdas/local/demo-partner.ts";
 import { type RunningGateway, startGateway } from "../../lambdas/local/gateway.ts";
 import { signRaw } from "../fixtures/tokens.ts";
+import { launchChromiumBrowser } from "./engines/chromium.ts";
+import { freePort } from "./engines/engine.ts";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  // playwright-core turns Chromium's third-party storage partitioning off (its --disable-features list);
-  // Chrome ships with it on, and the frame session lives in partitioned storage. The last
-  // --disable-features wins: this one keeps playwright's test-stability choices but that one.
-  "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,OptimizationHints,NetworkTimeServiceQuerying,PreconnectToSearch,Translate",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** Debian's Chromium with the harness's arguments (the engine drivers' {@link launchChromiumBrowser}). */
+export function launchChromium(): Promise<Browser> {
+  return launchChromiumBrowser();
 }
 
 /** The partner the demo site signs for; allowed on the demo site's origin only. */
@@ -47,8 +32,10 @@ export const BRAND_NAME = "Acme Books × Jupid";
 
 export interface Stack {
   readonly gateway: RunningGateway;
-  /** The gateway's origin, e.g. http://127.0.0.1:41234 (the app origin). */
+  /** The gateway's origin, e.g. http://127.0.0.1:41234 (the app origin; https://… with `tls`). */
   readonly appUrl: string;
+  /** With `tls`: the certificate (PEM) a Node client passes as `ca` to trust the app. */
+  readonly ca: string | undefined;
   /** The demo partner's origin, e.g. http://localhost:41235 (allowed to frame the app). */
   readonly partnerUrl: string;
   /** Origin of the test pages (harness), also allowed for every partner: a second partner page server. */
@@ -58,21 +45,26 @@ export interface Stack {
   readonly secrets: Readonly<Record<string, string>>;
   /** A token signed like a partner would, for any partner and claims. */
   token(partnerId?: string, claims?: Record<string, unknown>): string;
+  /**
+   * `fetch` from Node to the app: `path` is relative to {@link appUrl} (or a
+   * full URL). With `tls` it trusts the local certificate, which the global
+   * `fetch` cannot be told to do. The body must be a string.
+   */
+  appFetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Response>;
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
+export interface StackOptions {
+  /**
+   * Serve the app (the gateway) on https://127.0.0.1 with the local
+   * self-signed certificate, as production serves it; partner pages stay
+   * http://localhost (another site). Browsers must accept the certificate
+   * (the engine drivers do). @default false
+   */
+  readonly tls?: boolean;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [partnerPort, harnessPort, evilPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const partnerUrl = `http://localhost:${partnerPort}`;
   const harnessUrl = `http://localhost:${harnessPort}`;
@@ -107,7 +99,7 @@ export async function startStack(): Promise<Stack> {
   );
   writeFileSync(join(dir, "secrets.json"), JSON.stringify(secrets), { mode: 0o600 });
 
-  const gateway = await startGateway({ config: loadEnvironmentConfig(partnersFile), secrets, host: "127.0.0.1", port: 0 });
+  const gateway = await startGateway({ config: loadEnvironmentConfig(partnersFile), secrets, host: "127.0.0.1", port: 0, tls: options.tls === true });
   const [demo, harness, evil] = await Promise.all([
     startDemoPartner({ port: partnerPort, host: "localhost", gatewayUrl: gateway.url, partnerId: PARTNER_ID, secret: secrets[PARTNER_ID] as string }),
     startPageServer(harnessPort, gateway.url, secrets),
@@ -116,6 +108,7 @@ export async function startStack(): Promise<Stack> {
   return {
     gateway,
     appUrl: gateway.url,
+    ca: gateway.ca,
     partnerUrl: demo.url,
     harnessUrl,
     evilUrl: `http://localhost:${evilPort}`,
@@ -134,12 +127,39 @@ export async function startStack(): Promise<Stack> {
       };
       return signRaw(JSON.stringify({ alg: "HS256", typ: "JWT" }), JSON.stringify(payload), secrets[partnerId]);
     },
+    appFetch(path, init = {}) {
+      const url = new URL(path, gateway.url);
+      if (url.protocol === "http:" || !gateway.ca) return fetch(url, init);
+      return httpsFetch(url, gateway.ca, init);
+    },
     async close() {
       await Promise.all([demo.close(), closeServer(harness), closeServer(evil)]);
       await gateway.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A minimal `fetch` over node:https trusting `ca` (string bodies; the response as a standard Response). */
+function httpsFetch(url: URL, ca: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, method: init.method ?? "GET", headers: init.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+        }
+        const status = res.statusCode ?? 0;
+        const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
 }
 
 /**
@@ -291,6 +311,8 @@ const INSTRUMENTATION = `(() => {
 
 const HARNESS = `window.harness = {
   events: {}, handles: {}, tokenCalls: 0,
+  // Every message this page receives, from any sender: what a host page could learn from the embed.
+  messages: [],
   mount(o) {
     const events = (this.events[o.key] = []);
     const queue = [...(o.tokens || [])];
@@ -306,7 +328,8 @@ const HARNESS = `window.harness = {
     this.handles[o.key] = handle;
     return handle.iframe.name;
   },
-};`;
+};
+addEventListener("message", (e) => harness.messages.push({ origin: e.origin, data: e.data }));`;
 
 /** A partner-side user nobody has signed in with yet. */
 export function newUser(name = "Ada Lovelace") {
