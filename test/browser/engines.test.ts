@@ -1,7 +1,7 @@
 /**
- * The three-engine harness (test/browser/engines/) proved on today's sign-in
- * flow: Chromium (default, and with third-party cookies blocked), Firefox ESR
- * and WebKitGTK, each with its default privacy settings, the app on
+ * The embed in every engine (test/browser/engines/): Chromium (default, and
+ * with third-party cookies blocked), Firefox ESR and WebKitGTK (Safari's
+ * engine), each with its default privacy settings, the app on
  * https://127.0.0.1 (self-signed certificate) and the partner page on
  * http://localhost — another site. One launch per engine for the file, a
  * fresh profile per test.
@@ -14,19 +14,7 @@ import { ensureLocalCertificate } from "../../lambdas/local/tls.ts";
 import { ENGINE_VARIANTS, EngineUnavailableError, type EngineVariant, launchEngine } from "./engines/index.ts";
 import { engineWorld } from "./engines/world.ts";
 import { embedEvents, hostMessages, mountEmbed, openHarnessPage, waitForEmbedEvent } from "./engines/harness.ts";
-import { FIRST_RUN_PATH, type Stack, startStack } from "./support.ts";
-
-/**
- * What the SDK reports today when a partner page mounts the embed with a
- * token, per engine. WebKit drops the frame's session cookie (issue 10);
- * once frame sessions no longer depend on it, flip WebKit to "authenticated".
- */
-const EXPECTED_TODAY: Readonly<Record<EngineVariant, "authenticated" | "STORAGE_BLOCKED">> = {
-  chromium: "authenticated",
-  "chromium-3pc-blocked": "authenticated",
-  firefox: "authenticated",
-  webkit: "STORAGE_BLOCKED",
-};
+import { FIRST_RUN_PATH, newUser, PARTNER_ID, type Stack, startStack } from "./support.ts";
 
 /**
  * What each engine does, with its default settings, to a plain (not
@@ -167,24 +155,99 @@ describe.each(ENGINE_VARIANTS)("%s", (variant) => {
     }).toEqual({ cookie: THIRD_PARTY_COOKIES[variant], storage: "partitioned" });
   });
 
-  it(`mounts the embed on a partner page of another site, app on https: today ${EXPECTED_TODAY[variant]}`, async () => {
+  const frameSelector = "#a iframe";
+  const frameText = (id: string) => world.profile.evaluateInFrame<string | null>(`document.getElementById(${JSON.stringify(id)})?.textContent ?? null`, frameSelector);
+  /** Wait until the frame shows the workspace at `path` for the user called `name`. */
+  const waitForWorkspace = (path: string, name: string) =>
+    world.profile.waitFor(
+      `location.pathname.endsWith(${JSON.stringify(`/app${path}`)}) && document.getElementById("name")?.textContent === ${JSON.stringify(name)} && !document.getElementById("workspace")?.hidden`,
+      { frame: frameSelector },
+    );
+  const handle = (key: string, call: string) => world.profile.evaluate(`(harness.handles[${JSON.stringify(key)}].${call}, true)`);
+
+  it("first sign-in lands on firstRunPath; a returning user on the requested path; navigation keeps the session", async () => {
     const { profile } = world;
     await openHarnessPage(profile, stack);
-    await mountEmbed(profile, { key: "a", container: "#a", token: stack.token(), getToken: "none" });
-    const outcome = await waitForEmbedEvent(profile, "a", ["authenticated", "error", "authRequired"]);
-    expect(outcome.type === "error" ? outcome.code : outcome.type).toBe(EXPECTED_TODAY[variant]);
+    const user = newUser("Frances Allen");
+    await mountEmbed(profile, { key: "a", container: "#a", user, initialPath: "/dashboard" });
+    const first = await waitForEmbedEvent(profile, "a", ["authenticated", "error", "authRequired"]);
+    expect(first).toEqual({ type: "authenticated", firstRun: true, storage: "frame" });
     expect((await embedEvents(profile, "a"))[0]?.type).toBe("ready");
+    await waitForWorkspace(FIRST_RUN_PATH, "Frances Allen");
     // The frame really is the https app (the self-signed certificate was accepted, no error page).
-    const frameUrl = new URL(await profile.evaluateInFrame<string>("location.href", "#a iframe"));
+    const frameUrl = new URL(await profile.evaluateInFrame<string>("location.href", frameSelector));
     expect(frameUrl.origin).toBe(stack.appUrl);
-    if (outcome.type === "authenticated") {
-      expect(outcome.firstRun).toBe(true);
-      expect(frameUrl.pathname).toBe(`/app${FIRST_RUN_PATH}`);
-    }
-    // The partner page's own cookie jar holds nothing of Jupid's; what it heard came from the app's frame.
+    expect(frameUrl.pathname).toBe(`/embed/${PARTNER_ID}/app${FIRST_RUN_PATH}`);
+
+    await handle("a", `navigate("/reports")`);
+    await profile.waitFor(`harness.events.a.some((e) => e.type === "navigate" && e.path === "/reports")`);
+    await waitForWorkspace("/reports", "Frances Allen");
+    expect(await frameText("partner")).toBe(PARTNER_ID);
+    expect(await frameText("sub")).toBe(user.sub);
+
+    // The same user in a new mount: a returning user, on the path the page asked for.
+    await mountEmbed(profile, { key: "b", container: "#a", user, initialPath: "/dashboard" });
+    expect(await waitForEmbedEvent(profile, "b", ["authenticated", "error", "authRequired"])).toEqual({
+      type: "authenticated",
+      firstRun: false,
+      storage: "frame",
+    });
+    await waitForWorkspace("/dashboard", "Frances Allen");
+    // Nothing of Jupid's in the partner page's own cookie jar; no STORAGE_BLOCKED anywhere.
     expect(await profile.cookies()).toEqual([]);
-    const messages = await hostMessages(profile);
-    expect(messages.length).toBeGreaterThan(0);
-    expect(new Set(messages.map((m) => m.origin))).toEqual(new Set([stack.appUrl]));
+    expect([...(await embedEvents(profile, "a")), ...(await embedEvents(profile, "b"))].filter((e) => e.type === "error")).toEqual([]);
+  });
+
+  it("signOut() ends the session: authRequired in the page, a signed-out state in the frame", async () => {
+    const { profile } = world;
+    await openHarnessPage(profile, stack);
+    await mountEmbed(profile, { key: "a", container: "#a" });
+    await waitForEmbedEvent(profile, "a", ["authenticated", "error"]);
+    await handle("a", "signOut()");
+    const ended = await waitForEmbedEvent(profile, "a", "authRequired");
+    expect(ended).toMatchObject({ type: "authRequired", code: "SESSION_REQUIRED" });
+    await profile.waitFor(`document.getElementById("state")?.textContent === "You have signed out of Jupid."`, { frame: frameSelector });
+    expect(await profile.evaluateInFrame("sessionStorage.length", frameSelector)).toBe(0);
+  });
+
+  it("user A, then user B on the same profile without signOut(): B is signed in as B, never as A", async () => {
+    const { profile } = world;
+    await openHarnessPage(profile, stack);
+    const alice = newUser("Alice Ames");
+    await mountEmbed(profile, { key: "a", container: "#a", user: alice });
+    await waitForEmbedEvent(profile, "a", ["authenticated", "error"]);
+    await waitForWorkspace(FIRST_RUN_PATH, "Alice Ames");
+    // Alice's partner session ends without signOut(); Bob logs in to the partner app in the same browser.
+    await openHarnessPage(profile, stack);
+    const bob = newUser("Bob Brown");
+    await mountEmbed(profile, { key: "b", container: "#a", user: bob });
+    expect(await waitForEmbedEvent(profile, "b", ["authenticated", "error"])).toMatchObject({ type: "authenticated", firstRun: true });
+    await waitForWorkspace(FIRST_RUN_PATH, "Bob Brown");
+    expect(await frameText("sub")).toBe(bob.sub);
+    expect(await profile.evaluate("harness.tokenCalls")).toBe(1);
+  });
+
+  it("the host page finds the credential nowhere: its storage, its cookies, every message, every URL", async () => {
+    const { profile } = world;
+    await openHarnessPage(profile, stack);
+    await mountEmbed(profile, { key: "a", container: "#a" });
+    await waitForEmbedEvent(profile, "a", ["authenticated", "error"]);
+    const stored = await profile.evaluateInFrame<string[]>(`Object.values({ ...sessionStorage }).map((v) => JSON.parse(v).credential)`, frameSelector);
+    expect(stored).toHaveLength(1);
+    const credential = stored[0] as string;
+    expect(credential).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const host = await profile.evaluate<Record<string, string>>(`({
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage }),
+      cookie: document.cookie,
+      messages: JSON.stringify(harness.messages),
+      urls: JSON.stringify([location.href, ...performance.getEntries().map((e) => e.name), ...[...document.querySelectorAll("iframe")].map((f) => f.src + " " + f.name)]),
+      html: document.documentElement.outerHTML,
+    })`);
+    for (const [where, text] of Object.entries(host)) expect(text, where).not.toContain(credential);
+    expect(JSON.parse(host.messages as string).length).toBeGreaterThan(2);
+    const frameUrls = await profile.evaluateInFrame<string>(`JSON.stringify([location.href, ...performance.getEntries().map((e) => e.name)])`, frameSelector);
+    expect(frameUrls).not.toContain(credential);
+    expect(await profile.cookies()).toEqual([]);
   });
 });
