@@ -245,7 +245,10 @@ describe.each(ENGINE_VARIANTS)("%s", (variant) => {
       html: document.documentElement.outerHTML,
     })`);
     for (const [where, text] of Object.entries(host)) expect(text, where).not.toContain(credential);
-    expect(JSON.parse(host.messages as string).length).toBeGreaterThan(2);
+    const messages = await hostMessages(profile);
+    expect(messages.length).toBeGreaterThan(2);
+    // Everything the page heard came from the app's frame.
+    expect(new Set(messages.map((m) => m.origin))).toEqual(new Set([stack.appUrl]));
     const frameUrls = await profile.evaluateInFrame<string>(`JSON.stringify([location.href, ...performance.getEntries().map((e) => e.name)])`, frameSelector);
     expect(frameUrls).not.toContain(credential);
     expect(await profile.cookies()).toEqual([]);
