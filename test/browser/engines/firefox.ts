@@ -43,6 +43,8 @@ export async function launchFirefoxEngine(): Promise<Engine> {
     // The app's certificate is self-signed.
     acceptInsecureCerts: true,
     headless: true,
+    // Firefox starts in 4–10 s on a busy 2-core machine; fail clearly before a 60 s test hook does.
+    timeout: 50_000,
   });
   const version = await browser.version();
   const profiles = new Set<BrowserProfile>();

@@ -28,13 +28,23 @@ export interface WebDriverCookie {
   readonly sameSite?: string;
 }
 
-async function call<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+/** Longer than the session's script and page-load timeouts (30 s), so the driver's own timeout error wins. */
+const COMMAND_TIMEOUT_MS = 60_000;
+
+async function call<T>(baseUrl: string, method: string, path: string, body?: unknown, timeoutMs = COMMAND_TIMEOUT_MS): Promise<T> {
   const command = `${method} ${path.replace(/\/session\/[^/]+/, "/session/{id}")}`;
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+    throw new WebDriverError(timedOut ? "timeout" : "unreachable", timedOut ? `no answer within ${timeoutMs} ms` : String(error), command);
+  }
   const text = await response.text();
   let parsed: { value?: unknown };
   try {
@@ -67,10 +77,14 @@ export class WebDriverSession {
   ) {}
 
   /** New Session with `alwaysMatch` capabilities. */
-  static async start(baseUrl: string, capabilities: Readonly<Record<string, unknown>>): Promise<WebDriverSession> {
-    const created = await call<{ sessionId: string; capabilities: Record<string, unknown> }>(baseUrl, "POST", "/session", {
-      capabilities: { alwaysMatch: capabilities },
-    });
+  static async start(baseUrl: string, capabilities: Readonly<Record<string, unknown>>, timeoutMs?: number): Promise<WebDriverSession> {
+    const created = await call<{ sessionId: string; capabilities: Record<string, unknown> }>(
+      baseUrl,
+      "POST",
+      "/session",
+      { capabilities: { alwaysMatch: capabilities } },
+      timeoutMs,
+    );
     return new WebDriverSession(baseUrl, created.sessionId, created.capabilities);
   }
 

@@ -26,6 +26,8 @@ import {
 import { driverReady, WebDriverError, WebDriverSession } from "./webdriver.ts";
 
 const INSTALL = "apt-get install -y webkit2gtk-driver";
+/** New Session normally takes 1–2 s here (MiniBrowser start-up); far longer means it will not come. */
+const NEW_SESSION_TIMEOUT_MS = 45_000;
 export const WEBKIT_DRIVER: Prerequisite = {
   what: "WebKitWebDriver",
   envName: "WEBKIT_DRIVER_PATH",
@@ -55,21 +57,37 @@ export function miniBrowserPath(): string {
 
 /** Child processes still running, killed if the test process exits without closing the engine. */
 const running = new Set<ChildProcess>();
+/** Children started in their own process group (drivers: the browser they launch belongs to it). */
+const groupLeaders = new WeakSet<ChildProcess>();
 process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
+  for (const child of running) signal(child, "SIGKILL");
 });
 
-function track(child: ChildProcess): ChildProcess {
+function track(child: ChildProcess, options: { group?: boolean } = {}): ChildProcess {
   running.add(child);
+  if (options.group) groupLeaders.add(child);
   child.once("exit", () => running.delete(child));
   return child;
 }
 
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    if (groupLeaders.has(child) && child.pid) process.kill(-child.pid, name);
+    else child.kill(name);
+  } catch {
+    // already gone
+  }
+}
+
+/** Stop a child we started (a driver with its whole process group), SIGKILL after 5 s. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    if (groupLeaders.has(child)) signal(child, "SIGKILL"); // the group may outlive its leader
+    return;
+  }
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  signal(child, "SIGTERM");
+  const timer = setTimeout(() => signal(child, "SIGKILL"), 5_000);
   await exited;
   clearTimeout(timer);
 }
@@ -88,7 +106,7 @@ async function startXvfb(): Promise<{ display: string; process: ChildProcess }> 
   const display = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      signal(child, "SIGKILL");
       reject(new Error(`Xvfb gave no display within 10 s: ${stderr}`));
     }, 10_000);
     (child.stdio[3] as NodeJS.ReadableStream).setEncoding("utf8");
@@ -115,9 +133,13 @@ export async function launchWebKitEngine(): Promise<Engine> {
   const profiles = new Set<BrowserProfile>();
   let version = "";
 
-  const newProfile = async (): Promise<BrowserProfile> => {
+  /** One driver process (its own process group, so MiniBrowser and its helpers go with it) and one session. */
+  const startSession = async (): Promise<BrowserProfile> => {
     const port = await freePort();
-    const driver = track(spawn(driverPath, [`--port=${port}`], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DISPLAY: display } }));
+    const driver = track(
+      spawn(driverPath, [`--port=${port}`], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DISPLAY: display }, detached: true }),
+      { group: true },
+    );
     let stderr = "";
     driver.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       stderr = (stderr + chunk).slice(-2000);
@@ -130,11 +152,15 @@ export async function launchWebKitEngine(): Promise<Engine> {
         if (Date.now() > deadline) throw new Error(`WebKitWebDriver not ready within 10 s: ${stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      const session = await WebDriverSession.start(baseUrl, {
-        "webkitgtk:browserOptions": { binary, args: ["--automation"] },
-        // The app's certificate is self-signed.
-        acceptInsecureCerts: true,
-      });
+      const session = await WebDriverSession.start(
+        baseUrl,
+        {
+          "webkitgtk:browserOptions": { binary, args: ["--automation"] },
+          // The app's certificate is self-signed.
+          acceptInsecureCerts: true,
+        },
+        NEW_SESSION_TIMEOUT_MS,
+      );
       await session.setTimeouts({ script: 30_000, pageLoad: 30_000 });
       version ||= String(session.capabilities.browserVersion ?? "");
       const profile = webkitProfile(session, async () => {
@@ -146,9 +172,11 @@ export async function launchWebKitEngine(): Promise<Engine> {
       return profile;
     } catch (error) {
       await stop(driver);
-      throw error;
+      throw new Error(`[webkit] no WebDriver session: ${error instanceof Error ? error.message : String(error)}${stderr ? ` (driver: ${stderr.trim().slice(-300)})` : ""}`, { cause: error });
     }
   };
+  // Under heavy load a MiniBrowser has been seen never to connect to its driver: one more try with a new driver.
+  const newProfile = () => startSession().catch(() => startSession());
 
   // The first session proves the set-up works (and tells the version); it is the first profile handed out.
   let spare: BrowserProfile | undefined = await newProfile().catch(async (error: unknown) => {
