@@ -44,6 +44,18 @@ export default defineConfig({
       }),
       project({
         test: {
+          // `npm pack` of sdk/ installed into fresh partner projects (Vite + React, Next.js, plain Node):
+          // needs the npm registry (or npm's cache) and Chromium; see test/package/setup.ts.
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          globalSetup: ["test/package/setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      }),
+      project({
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/support/emulator-setup.ts"],
