@@ -24,6 +24,11 @@ export const PARTNER_PROJECT_DEPENDENCIES = {
   "react-dom": "19.3.1",
   vite: "8.3.8",
   next: "16.4.6",
+  // Next.js type-checks the app (and the example route handler against the package's .d.ts).
+  typescript: "5.9.3",
+  "@types/react": "19.3.3",
+  "@types/react-dom": "19.3.0",
+  "@types/node": "22.20.5",
 } as const;
 
 declare module "vitest" {
@@ -83,14 +88,21 @@ export async function startProcess(command: string, args: readonly string[], cwd
     child.stderr.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${command} exited with ${code}:\n${output}`));
+      reject(new Error(`${command} exited with ${code}:\n${output}`)); // no-op once it was ready
     });
   });
   return {
     output: () => output,
-    stop() {
-      // Its own process group (detached): the command and whatever it spawned, nothing else.
-      if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+    /** Stop its own process group (detached): the command and whatever it spawned, nothing else. */
+    async stop() {
+      if (!child.pid || child.exitCode !== null) return;
+      const exited = new Promise((done) => child.once("exit", done));
+      process.kill(-child.pid, "SIGTERM");
+      const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+      child.stdout.destroy();
+      child.stderr.destroy();
     },
   };
 }
