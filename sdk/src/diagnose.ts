@@ -19,15 +19,25 @@ export interface Diagnosis {
   readonly message: string;
 }
 
-/** What is wrong according to `answer`, or undefined when `pageOrigin` may embed `partnerId` (also for `jupid-embed doctor origin`). */
+/**
+ * What is wrong according to `answer`, or undefined when `pageOrigin` may
+ * embed `partnerId` (also worded so for `jupid-embed doctor origin`). One
+ * message template for all three codes keeps embed.js small; it names the
+ * partner, the page's origin and the environment, e.g.
+ * `partner acme-books is known, origin http://localhost:8000 is not-allowed (Jupid staging, https://app.jupid.com)`.
+ */
 export function explain(answer: Embeddability, appOrigin: string, partnerId: string, pageOrigin: string): Diagnosis | undefined {
-  const where = ` in ${answer.environment} (${appOrigin})`;
-  if (answer.partner === "unknown") return { code: "PARTNER_NOT_FOUND", message: `there is no partner ${partnerId}${where}` };
-  if (answer.partner === "disabled") return { code: "PARTNER_DISABLED", message: `partner ${partnerId} is disabled${where}` };
-  if (answer.origin !== "allowed") {
-    return { code: "ORIGIN_NOT_ALLOWED", message: `${pageOrigin} is not in the allowed origins of partner ${partnerId}${where}` };
-  }
-  return undefined;
+  const code: EmbedErrorCode | "" =
+    answer.partner === "unknown"
+      ? "PARTNER_NOT_FOUND"
+      : answer.partner === "disabled"
+        ? "PARTNER_DISABLED"
+        : answer.origin === "allowed"
+          ? ""
+          : "ORIGIN_NOT_ALLOWED";
+  return code
+    ? { code, message: `partner ${partnerId} is ${answer.partner}, origin ${pageOrigin} is ${answer.origin} (Jupid ${answer.environment}, ${appOrigin})` }
+    : undefined;
 }
 
 /**
@@ -35,21 +45,16 @@ export function explain(answer: Embeddability, appOrigin: string, partnerId: str
  * `PARTNER_NOT_FOUND`, `PARTNER_DISABLED`, `ORIGIN_NOT_ALLOWED` when the
  * gateway says so; `NETWORK_ERROR` when the app cannot be reached at all;
  * `HANDSHAKE_TIMEOUT` when it answers but finds nothing wrong (or nothing usable).
+ * No credentials go along: the request is cross-origin, and the answer is public.
  */
 export async function diagnose(appOrigin: string, partnerId: string, pageOrigin: string): Promise<Diagnosis> {
-  let answer: Embeddability;
+  let response: Response;
   try {
-    const response = await fetch(`${appOrigin}/embed/${encodeURIComponent(partnerId)}/embeddable?origin=${encodeURIComponent(pageOrigin)}`, {
-      credentials: "omit",
-    });
-    answer = await response.json();
+    // partnerId is a checked id (mount's PARTNER_ID pattern): only the origin needs encoding.
+    response = await fetch(`${appOrigin}/embed/${partnerId}/embeddable?origin=${encodeURIComponent(pageOrigin)}`);
   } catch {
-    return { code: "NETWORK_ERROR", message: `the Jupid app at ${appOrigin} cannot be reached` };
+    return { code: "NETWORK_ERROR", message: `${appOrigin} cannot be reached` };
   }
-  return (
-    (answer.partner && explain(answer, appOrigin, partnerId, pageOrigin)) || {
-      code: "HANDSHAKE_TIMEOUT",
-      message: `the Jupid frame at ${appOrigin} did not answer, though ${pageOrigin} may embed partner ${partnerId}`,
-    }
-  );
+  const answer = await response.json().catch(() => ({}));
+  return (answer.partner && explain(answer, appOrigin, partnerId, pageOrigin)) || { code: "HANDSHAKE_TIMEOUT", message: "the Jupid frame did not answer" };
 }

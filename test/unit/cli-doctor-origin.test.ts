@@ -39,7 +39,7 @@ describe("doctor origin", () => {
   it("prints the verdict, the allowed origins and the fix for a page that is not allowed", async () => {
     const run = await runBuffered(["doctor", "origin", "acme-books", "http://localhost:8000", "--env", "local"]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^Verdict\s+ORIGIN_NOT_ALLOWED: http:\/\/localhost:8000 is not in the allowed origins of partner acme-books in local/m);
+    expect(run.stdout).toMatch(/^Verdict\s+ORIGIN_NOT_ALLOWED: partner acme-books is known, origin http:\/\/localhost:8000 is not-allowed \(Jupid local, /m);
     expect(run.stdout).toMatch(/^Allowed\s+http:\/\/localhost:3000 http:\/\/127\.0\.0\.1:3000$/m);
     expect(run.stdout).toMatch(/^Fix\s+add "http:\/\/localhost:8000" to allowedOrigins in .*partners\.local\.json and deploy$/m);
   });

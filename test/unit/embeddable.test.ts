@@ -111,20 +111,22 @@ describe("diagnose() (sdk/src/diagnose.ts)", () => {
   it("names the precise code, the origin and the environment", async () => {
     expect(await diagnose(gateway.url, "nobody-here", PAGE)).toEqual({
       code: "PARTNER_NOT_FOUND",
-      message: `there is no partner nobody-here in staging (${gateway.url})`,
+      message: `partner nobody-here is unknown, origin ${PAGE} is not-allowed (Jupid staging, ${gateway.url})`,
     });
     expect(await diagnose(gateway.url, "initech", PAGE)).toEqual({
       code: "PARTNER_DISABLED",
-      message: `partner initech is disabled in staging (${gateway.url})`,
+      message: `partner initech is disabled, origin ${PAGE} is allowed (Jupid staging, ${gateway.url})`,
     });
     expect(await diagnose(gateway.url, "acme-books", "http://localhost:8000")).toEqual({
       code: "ORIGIN_NOT_ALLOWED",
-      message: `http://localhost:8000 is not in the allowed origins of partner acme-books in staging (${gateway.url})`,
+      message: `partner acme-books is known, origin http://localhost:8000 is not-allowed (Jupid staging, ${gateway.url})`,
     });
   });
 
   it("HANDSHAKE_TIMEOUT when the gateway finds nothing wrong, or gives no usable answer", async () => {
-    expect((await diagnose(gateway.url, "acme-books", PAGE)).code).toBe("HANDSHAKE_TIMEOUT");
+    expect(await diagnose(gateway.url, "acme-books", PAGE)).toEqual({ code: "HANDSHAKE_TIMEOUT", message: "the Jupid frame did not answer" });
+    // An app that answers something else than JSON (an old gateway, a CDN error page).
+    expect((await diagnose(gateway.url, "acme-books/../../embed.js#", PAGE)).code).toBe("HANDSHAKE_TIMEOUT");
     // A bad origin answers 400 with an error body: nothing to go on.
     expect((await diagnose(gateway.url, "acme-books", "null")).code).toBe("HANDSHAKE_TIMEOUT");
   });
@@ -138,6 +140,6 @@ describe("diagnose() (sdk/src/diagnose.ts)", () => {
       });
     });
     const closed = `http://127.0.0.1:${port}`;
-    expect(await diagnose(closed, "acme-books", PAGE)).toEqual({ code: "NETWORK_ERROR", message: `the Jupid app at ${closed} cannot be reached` });
+    expect(await diagnose(closed, "acme-books", PAGE)).toEqual({ code: "NETWORK_ERROR", message: `${closed} cannot be reached` });
   });
 });
