@@ -13,13 +13,15 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BuildOptions, build } from "esbuild";
 import { LAMBDA_MODULE_ALIASES } from "../lambdas/bundling.ts";
+import { type HandlerName, HANDLER_NAMES as ROUTE_HANDLER_NAMES } from "../lambdas/handlers/routes.ts";
 import { ESM_REQUIRE_BANNER, LAMBDA_RUNTIME } from "../lib/constructs/embed-function.ts";
 import type { Measurement, Row } from "./report.ts";
 import { kb, ms, ratio, summarize } from "./stats.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..");
-export const HANDLER_NAMES = ["embed-page", "session", "enter", "internal", "workspace", "health"] as const;
-export type HandlerEntry = (typeof HANDLER_NAMES)[number];
+/** Every handler of the route table (lambdas/handlers/routes.ts), so a new route's bundle is measured and budgeted too. */
+export const HANDLER_NAMES: readonly HandlerName[] = ROUTE_HANDLER_NAMES;
+export type HandlerEntry = HandlerName;
 
 /** Each handler bundle's minified size must stay within this (test/unit/budgets.test.ts). */
 export const LAMBDA_BUNDLE_BUDGET_BYTES = 300 * 1024;

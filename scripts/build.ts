@@ -1,8 +1,13 @@
 /**
  * `npm run build`: the browser code.
  *
+ * The package `@jupid/embed` (sdk/package.json, packed from sdk/):
  * - sdk/dist/embed.js   IIFE for `<script src>`, minified, installs window.JupidEmbed
- * - sdk/dist/index.js   side-effect-free ESM entry (+ index.d.ts and friends)
+ * - sdk/dist/index.js   `@jupid/embed`: side-effect-free ESM entry (+ index.d.ts and friends)
+ * - sdk/dist/react.js   `@jupid/embed/react`: component + hook; imports ./index.js and react (a peer)
+ * - sdk/dist/server.js  `@jupid/embed/server`: token signing + webhook verification, Node >= 20 / edge
+ *
+ * And for the gateway:
  * - lambdas/http/pages/scripts.generated.ts
  *                       the inline scripts of the Jupid pages (frame bootstrap,
  *                       workspace bridge, redirect entry), minified, with the
@@ -10,13 +15,13 @@
  *                       the Lambdas and the CDK need no build step; a unit test
  *                       fails when it is stale.
  *
- * The SDK version comes from package.json and is injected with `define`.
+ * The SDK version comes from sdk/package.json and is injected with `define`.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type BuildOptions, build } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import ts from "typescript";
 
 export const ROOT = resolve(import.meta.dirname, "..");
@@ -28,9 +33,15 @@ export const EMBED_GZIP_BUDGET = 3 * 1024;
 /** Browsers the SDK and the page scripts support (2021+ evergreen). */
 const TARGET = ["es2020", "chrome91", "firefox90", "safari15", "edge91"];
 
+/** The version of the `@jupid/embed` package (sdk/package.json). */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(SDK_DIR, "package.json"), "utf8")) as { version: string }).version;
 }
+
+/** Entry points of the package, relative to sdk/src, and what they build to in sdk/dist. */
+export const SDK_ENTRIES = { index: "index.ts", react: "react.tsx", server: "server.ts" } as const;
+/** Node the server entry supports (sdk/package.json `engines`). */
+const SERVER_TARGET = ["node20", "es2022"];
 
 const common = (version: string): BuildOptions => ({
   bundle: true,
@@ -113,25 +124,50 @@ export async function buildEmbedJs(version = packageVersion()): Promise<string> 
   return result.outputFiles[0]?.text ?? "";
 }
 
-async function buildSdk(version: string): Promise<{ embed: Buffer }> {
+/** react.js imports the ESM entry as ./index.js instead of carrying a second copy of it. */
+const indexAsSibling: Plugin = {
+  name: "index-as-sibling",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/index\.ts$/ }, () => ({ path: "./index.js", external: true }));
+  },
+};
+
+/** Build the whole package into sdk/dist (emptied first). */
+export async function buildSdk(version = packageVersion()): Promise<{ embed: Buffer }> {
   rmSync(DIST_DIR, { recursive: true, force: true });
   mkdirSync(DIST_DIR, { recursive: true });
   writeFileSync(join(DIST_DIR, "embed.js"), await buildEmbedJs(version));
-  await build({
-    ...common(version),
-    entryPoints: [join(SDK_DIR, "src", "index.ts")],
-    format: "esm",
-    outfile: join(DIST_DIR, "index.js"),
-  });
+  const src = (file: string) => join(SDK_DIR, "src", file);
+  await Promise.all([
+    build({ ...common(version), entryPoints: [src(SDK_ENTRIES.index)], format: "esm", outfile: join(DIST_DIR, "index.js") }),
+    build({
+      ...common(version),
+      entryPoints: [src(SDK_ENTRIES.react)],
+      format: "esm",
+      outfile: join(DIST_DIR, "react.js"),
+      jsx: "automatic",
+      external: ["react", "react/jsx-runtime"],
+      plugins: [indexAsSibling],
+    }),
+    build({
+      ...common(version),
+      entryPoints: [src(SDK_ENTRIES.server)],
+      format: "esm",
+      platform: "neutral",
+      target: SERVER_TARGET,
+      outfile: join(DIST_DIR, "server.js"),
+    }),
+  ]);
   emitDeclarations();
   return { embed: readFileSync(join(DIST_DIR, "embed.js")) };
 }
 
-/** index.d.ts (and the files it references) with tsc; `.ts` import specifiers become `.js`. */
+/** The .d.ts of every entry (and the files they reference) with tsc; `.ts`/`.tsx` import specifiers become `.js`. */
 function emitDeclarations(): void {
   const writeFile: ts.WriteFileCallback = (file, text) =>
-    writeIfChanged(file, text.replace(/(from\s+["']\.{1,2}\/[^"']+)\.ts(["'])/g, "$1.js$2"));
-  const program = ts.createProgram([join(SDK_DIR, "src", "index.ts")], {
+    writeIfChanged(file, text.replace(/(from\s+["']\.{1,2}\/[^"']+)\.tsx?(["'])/g, "$1.js$2"));
+  const roots = Object.values(SDK_ENTRIES).map((file) => join(SDK_DIR, "src", file));
+  const program = ts.createProgram(roots, {
     declaration: true,
     emitDeclarationOnly: true,
     allowImportingTsExtensions: true,
@@ -139,6 +175,7 @@ function emitDeclarations(): void {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
+    jsx: ts.JsxEmit.ReactJSX,
     lib: ["lib.es2022.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
     types: [],
     skipLibCheck: true,
@@ -161,7 +198,9 @@ async function main(): Promise<void> {
   const kb = (n: number) => `${(n / 1024).toFixed(2)} KB`;
   const lines = [
     `sdk/dist/embed.js        v${version}  ${kb(embed.length)} min, ${kb(gzip)} min+gzip (budget ${kb(EMBED_GZIP_BUDGET)})${gzip > EMBED_GZIP_BUDGET ? "  OVER BUDGET" : ""}`,
-    "sdk/dist/index.js        ESM + .d.ts",
+    "sdk/dist/index.js        @jupid/embed ESM + .d.ts",
+    "sdk/dist/react.js        @jupid/embed/react",
+    "sdk/dist/server.js       @jupid/embed/server",
     ...Object.entries(scripts).map(([name, code]) => `  ${name.padEnd(22)} ${kb(code.length)}  ${cspHash(code)}`),
     `lambdas/http/pages/scripts.generated.ts ${changed ? "updated" : "unchanged"}  (${Math.round(performance.now() - started)} ms)`,
   ];

@@ -3,7 +3,7 @@
  * CDK stack builds its API Gateway resources from it, so the two cannot drift.
  * `handler` names the entry file lambdas/handlers/<handler>.ts.
  */
-export type HandlerName = "health" | "embed-page" | "session" | "enter" | "internal" | "workspace";
+export type HandlerName = "health" | "embed-page" | "embeddable" | "session" | "enter" | "internal" | "workspace";
 
 export interface Route {
   /** API Gateway resource path, with `{param}` and `{proxy+}` templates. */
@@ -17,6 +17,7 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { path: "/healthz", methods: ["GET"], handler: "health", auth: "none" },
   { path: "/embed/{partnerId}", methods: ["GET"], handler: "embed-page", auth: "none" },
+  { path: "/embed/{partnerId}/embeddable", methods: ["GET"], handler: "embeddable", auth: "none" },
   { path: "/embed/{partnerId}/session", methods: ["GET", "POST", "DELETE"], handler: "session", auth: "none" },
   { path: "/embed/{partnerId}/app", methods: ["GET"], handler: "workspace", auth: "none" },
   { path: "/embed/{partnerId}/app/{proxy+}", methods: ["GET"], handler: "workspace", auth: "none" },

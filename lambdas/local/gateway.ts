@@ -15,6 +15,7 @@ import type { EnvironmentConfig } from "../../config/schema.ts";
 import { createMemoryDependencies, type MemoryDependencies } from "../adapters/memory/index.ts";
 import { settingsOf } from "../core/settings.ts";
 import { createEmbedPageHandler } from "../handlers/embed-page.ts";
+import { createEmbeddableHandler } from "../handlers/embeddable.ts";
 import { createEnterHandler } from "../handlers/enter.ts";
 import { createHealthHandler } from "../handlers/health.ts";
 import { createInternalHandler } from "../handlers/internal.ts";
@@ -83,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const handlers: Record<HandlerName, LambdaHandler> = {
     health: createHealthHandler(getRuntime),
     "embed-page": createEmbedPageHandler(getRuntime),
+    embeddable: createEmbeddableHandler(getRuntime),
     session: createSessionHandler(getRuntime),
     enter: createEnterHandler(getRuntime),
     internal: createInternalHandler(getRuntime),
@@ -199,8 +201,9 @@ function toProxyEvent(
     headers[name] = values.join(name === "cookie" ? "; " : ", ");
     multiValueHeaders[name] = values;
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  // No prototype: a parameter named __proto__ or constructor is just a name (API Gateway's JSON event has own keys too).
+  const query: Record<string, string> = Object.create(null);
+  const multiQuery: Record<string, string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     const list = multiQuery[name] ?? [];

@@ -31,6 +31,7 @@ export interface FunctionAccess {
 export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
   health: { tables: {}, partnerKeys: false },
   "embed-page": { tables: { partners: [GET] }, partnerKeys: false },
+  embeddable: { tables: { partners: [GET] }, partnerKeys: false },
   session: {
     // POST signs in; GET reads the frame session (touching it, spending the proof's jti); DELETE signs out.
     tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [GET, PUT, UPDATE, DELETE] },
@@ -51,6 +52,7 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
 const DESCRIPTIONS: Readonly<Record<HandlerName, string>> = {
   health: "GET /healthz",
   "embed-page": "GET /embed/{partnerId}: iframe bootstrap page",
+  embeddable: "GET /embed/{partnerId}/embeddable: public diagnostics (partner known, origin allowed)",
   session: "GET|POST|DELETE /embed/{partnerId}/session: frame sign-in (DPoP), session view, sign-out",
   enter: "GET|POST /partner/{partnerId}/enter: redirect integration",
   internal: "/internal/*: session resolution, usage and entitlements for the Jupid app (IAM)",

@@ -15,6 +15,7 @@ import {
   type PartnerConfig,
   partnersFile,
 } from "../../config/schema.ts";
+import { localGatewayUrl, portFrom } from "../../lambdas/local/address.ts";
 import { CliError, type CliIo, EXIT, usageError } from "./io.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
@@ -70,7 +71,19 @@ export function selectEnvironment(flags: EnvironmentFlags, io: CliIo, options: {
       flags.config ? "drop --env or pass the matching file" : "unset JUPID_PARTNERS_FILE or pass --config",
     );
   }
-  return { name: config.environment, file, config };
+  return { name: config.environment, file, config: withLocalPort(config, io) };
+}
+
+/** `npm start` serves the local environment on JUPID_PORT: print the URLs it really answers on. */
+function withLocalPort(config: EnvironmentConfig, io: CliIo): EnvironmentConfig {
+  if (config.environment !== "local" || !io.env.JUPID_PORT) return config;
+  let port: number;
+  try {
+    port = portFrom(io.env, "JUPID_PORT", 0);
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  return port === 0 ? config : { ...config, appUrl: localGatewayUrl(port) };
 }
 
 /** Load a partner file; validation errors keep the loader's exact message (file, partner, field). */

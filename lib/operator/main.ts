@@ -6,14 +6,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatHelp, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
+import { doctorCommands } from "./commands/doctor.ts";
 import { partnerCommands } from "./commands/partners.ts";
 import { secretCommands } from "./commands/secret.ts";
 import { tokenCommands } from "./commands/token.ts";
 import { REPO_ROOT } from "./environment.ts";
 import { CliError, type CliIo, columns, EXIT, Output } from "./io.ts";
 
-export const COMMANDS: readonly Command[] = [...partnerCommands, ...secretCommands, ...tokenCommands];
-const GROUPS = ["partners", "secret", "token"] as const;
+export const COMMANDS: readonly Command[] = [...partnerCommands, ...secretCommands, ...tokenCommands, ...doctorCommands];
+const GROUPS = ["partners", "secret", "token", "doctor"] as const;
 
 export function globalHelp(): string {
   return [
@@ -32,7 +33,7 @@ export function globalHelp(): string {
     "Exit status:",
     columns(
       [
-        ["0", "done; for token doctor: the token would pass"],
+        ["0", "done; for token doctor: the token would pass; for doctor origin: the origin may embed the partner"],
         ["1", "failed: token refused or undecidable, partner or secret not found, AWS error"],
         ["2", "usage error: unknown command or option, missing argument"],
         ["3", "the partner file is unreadable or invalid"],

@@ -14,11 +14,21 @@
  * ```
  */
 import { mountEmbed } from "./mount.ts";
-import type { EmbedHandle, MountOptions } from "./types.ts";
+import type { EmbedHandle, JupidEmbedGlobal, MountOptions } from "./types.ts";
 import { VERSION } from "./version.ts";
 
 export type * from "./types.ts";
 export { MAX_TOKEN_ATTEMPTS, PROTOCOL_VERSION } from "./protocol.ts";
+
+declare global {
+  interface Window {
+    /**
+     * Installed by embed.js (`<script src="https://app.jupid.com/embed.js">`); undefined until it has run.
+     * Script-tag pages get this type with `/// <reference types="@jupid/embed" />`.
+     */
+    JupidEmbed?: JupidEmbedGlobal;
+  }
+}
 
 /** The production Jupid app, the ESM entry's default `appUrl`. */
 export const DEFAULT_APP_URL = "https://app.jupid.com";

@@ -247,7 +247,8 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
 
   iframe.name = frameName({ id: embedId, origin: location.origin });
   iframe.title = options.title ?? "Jupid";
-  iframe.style.cssText = `display:block;border:0;width:100%;height:${resize ? `${resize.minHeight}px` : "100%"}`;
+  // Without autoResize the frame fills the container; min-height:inherit covers a container sized only by min-height, where 100% is auto (150 px).
+  iframe.style.cssText = `display:block;border:0;width:100%;${resize ? `height:${resize.minHeight}px` : "height:100%;min-height:inherit"}`;
   height = resize?.minHeight ?? 0;
   addEventListener("message", onMessage);
   iframe.addEventListener("load", onLoad);
@@ -258,6 +259,6 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
   iframe.src = src;
   el.appendChild(iframe);
   mounted.set(el, handle);
-  if (!resize && el.clientHeight === 0) console.warn("[JupidEmbed] the container has no height: give it one or use autoResize");
+  if (!resize && el.clientHeight < 200) console.warn(`[JupidEmbed] the container is ${el.clientHeight} px tall: give it a height (e.g. min-height: 720px) or use autoResize`);
   return handle;
 }

@@ -1,10 +1,11 @@
 /**
- * Partner kit, server side: sign the short-lived token that signs one of your
- * users into Jupid. Runs on your server (Node >= 18, Deno, Bun, edge
- * runtimes): it needs the partner secret, which must never reach a browser.
+ * `@jupid/embed/server`, the partner kit's server side: sign the short-lived
+ * token that signs one of your users into Jupid, and verify Jupid's webhooks.
+ * Runs on your server (Node >= 20, Deno, Bun, edge runtimes): it needs the
+ * partner secret, which must never reach a browser.
  *
  * ```ts
- * import { signEmbedToken } from "jupid-embed/server";
+ * import { signEmbedToken } from "@jupid/embed/server";
  *
  * app.get("/api/jupid/embed-token", requireLogin, async (req, res) => {
  *   const token = await signEmbedToken({
@@ -21,10 +22,21 @@
  * ("jupid-embed"), `sub`, `email?`, `name?`, `payload?`, `iat`, `exp`, `jti`.
  * Mint a fresh token for every sign-in: Jupid accepts each `jti` once.
  *
- * This module has no side effects and depends only on `jose`, so it can also
- * be copied into your code base as it is.
+ * This module has no side effects and no dependencies: it signs with
+ * WebCrypto (`crypto.subtle`), which every supported runtime has built in.
  */
-import { SignJWT } from "jose";
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  signWebhook,
+  type SignWebhookOptions,
+  verifyWebhook,
+  type VerifyWebhookOptions,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_SIGNATURE_SCHEME,
+  WEBHOOK_TIMESTAMP_HEADER,
+  type WebhookErrorCode,
+  WebhookVerificationError,
+} from "./webhook-signature.ts";
 
 /** The `aud` every Jupid Embed token carries. */
 export const EMBED_TOKEN_AUDIENCE = "jupid-embed";
@@ -110,13 +122,25 @@ export async function signEmbedToken(options: SignEmbedTokenOptions): Promise<st
   if (user.name !== undefined) claims.name = user.name;
   if (user.payload !== undefined) claims.payload = user.payload;
 
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT", ...(options.kid === undefined ? {} : { kid: options.kid }) })
-    .setIssuer(partnerId)
-    .setAudience(EMBED_TOKEN_AUDIENCE)
-    .setSubject(user.id)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttl)
-    .setJti(options.jti ?? globalThis.crypto.randomUUID())
-    .sign(encoder.encode(secret));
+  const header = { alg: "HS256", typ: "JWT", ...(options.kid === undefined ? {} : { kid: options.kid }) };
+  const body = {
+    iss: partnerId,
+    aud: EMBED_TOKEN_AUDIENCE,
+    sub: user.id,
+    ...claims,
+    iat,
+    exp: iat + ttl,
+    jti: options.jti ?? globalThis.crypto.randomUUID(),
+  };
+  const signingInput = `${base64url(encoder.encode(JSON.stringify(header)))}.${base64url(encoder.encode(JSON.stringify(body)))}`;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const signature = await crypto.subtle.sign("HMAC", key, encoder.encode(signingInput));
+  return `${signingInput}.${base64url(new Uint8Array(signature))}`;
+}
+
+/** RFC 4648 base64url without padding (btoa exists in every supported runtime; Buffer does not). */
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

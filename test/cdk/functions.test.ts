@@ -12,6 +12,7 @@ const SECRET = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"
 const EXPECTED_TABLE_ACCESS: Record<string, Partial<Record<TableName, string[]>>> = {
   health: {},
   "embed-page": { partners: ["dynamodb:GetItem"] },
+  embeddable: { partners: ["dynamodb:GetItem"] },
   session: {
     partners: ["dynamodb:GetItem"],
     identities: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],

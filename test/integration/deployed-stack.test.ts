@@ -192,6 +192,28 @@ describe("GET /embed/{partnerId}", () => {
   });
 });
 
+describe("GET /embed/{partnerId}/embeddable (diagnostics)", () => {
+  test("answers from the deployed partner records, cacheable and readable by any site; a bad origin is a 400", async () => {
+    const ask = (id: string, origin: string) => api.request("GET", `/embed/${id}/embeddable?origin=${encodeURIComponent(origin)}`);
+    const allowed = ALPHA.allowedOrigins[0] as string;
+    const cases: [string, string, Record<string, string>][] = [
+      [ALPHA.id, allowed, { partner: "known", origin: "allowed" }],
+      [ALPHA.id, "https://not-allowed.example", { partner: "known", origin: "not-allowed" }],
+      [DISABLED.id, DISABLED.allowedOrigins[0] as string, { partner: "disabled", origin: "allowed" }],
+      ["it-nobody", allowed, { partner: "unknown", origin: "not-allowed" }],
+    ];
+    for (const [id, origin, expected] of cases) {
+      const response = await ask(id, origin);
+      expect(response.status, summary(response)).toBe(200);
+      expect(response.json()).toEqual({ ...expected, environment: "integration" });
+      expect(response.headers.get("cache-control")).toBe("public, max-age=60");
+      expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    }
+    const bad = await ask(ALPHA.id, `${allowed}/path`);
+    expect([bad.status, bad.errorCode], summary(bad)).toEqual([400, "BAD_REQUEST"]);
+  });
+});
+
 // --- iframe sign-in ------------------------------------------------------------------------
 
 describe("POST /embed/{partnerId}/session", () => {

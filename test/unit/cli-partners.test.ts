@@ -124,6 +124,21 @@ describe("partners show", () => {
     expect(run.stdout).toMatch(/^\s+http:\/\/localhost:3000$/m); // second origin on its own line
   });
 
+  it("prints the local URLs on the port npm start really uses (JUPID_PORT)", async () => {
+    const run = await runBuffered(["partners", "show", "acme-books", "--env", "local"], { env: { ...localEnv, JUPID_PORT: "4555" } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Embed page\s+http:\/\/127\.0\.0\.1:4555\/embed\/acme-books$/m);
+    expect(run.stdout).not.toContain(":4000");
+    const handover = await runBuffered(["partners", "handover", "acme-books", "--env", "local", "--json"], {
+      env: { ...localEnv, JUPID_PORT: "4555" },
+    });
+    expect(handover.json()).toMatchObject({ appUrl: "http://127.0.0.1:4555", embedJsUrl: "http://127.0.0.1:4555/embed.js" });
+    // Other environments keep their configured app URL.
+    const staging = await runBuffered(["partners", "show", "acme-books", "--env", "staging"], { env: { JUPID_PORT: "4555" } });
+    expect(staging.stdout).toMatch(/^Embed page\s+https:\/\/staging\.app\.jupid\.com\/embed\/acme-books$/m);
+    expect((await runBuffered(["partners", "list"], { env: { JUPID_PORT: "port" } })).code).not.toBe(0);
+  });
+
   it("--json carries the full parsed config", async () => {
     const run = await runBuffered(["partners", "show", "globex", "--env", "local", "--json"], { env: localEnv });
     expect(run.json()).toMatchObject({

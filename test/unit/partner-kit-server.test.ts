@@ -109,7 +109,7 @@ describe("signEmbedToken", () => {
   });
 
   it("is importable by the package's own name, as the examples import it", async () => {
-    const viaPackage = await import("jupid-embed/server");
+    const viaPackage = await import("@jupid/embed/server");
     expect(viaPackage.signEmbedToken).toBe(signEmbedToken);
   });
 });

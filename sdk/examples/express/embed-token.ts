@@ -5,7 +5,7 @@
  * Mount it behind your own authentication; see ./server.ts for the wiring.
  * The secret stays on the server: load it from your secret store / env.
  */
-import { type EmbedUser, signEmbedToken } from "jupid-embed/server";
+import { type EmbedUser, signEmbedToken } from "@jupid/embed/server";
 
 /** The slice of Express's `req`/`res` this handler uses (structural, so it fits Express 4 and 5 types). */
 export interface TokenRequest {

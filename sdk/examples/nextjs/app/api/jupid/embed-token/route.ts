@@ -4,7 +4,7 @@
  * Put JUPID_PARTNER_ID and JUPID_EMBED_SECRET in the server environment
  * (never NEXT_PUBLIC_*: the secret must not reach the browser bundle).
  */
-import { signEmbedToken } from "jupid-embed/server";
+import { signEmbedToken } from "@jupid/embed/server";
 import { getSignedInUser } from "../../../../lib/session";
 
 // Never pre-render or cache: every call mints a new single-use token.
