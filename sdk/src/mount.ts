@@ -4,6 +4,7 @@
  * Nothing here runs at import; everything is created by {@link mountEmbed}
  * and released by its handle's `destroy()`.
  */
+import { diagnose } from "./diagnose.ts";
 import { frameName, isAppPath, MAX_TOKEN_ATTEMPTS, MESSAGE_PREFIX, PROTOCOL_VERSION } from "./protocol.ts";
 import type { EmbedEvent, EmbedEventMap, EmbedEventType, EmbedHandle, MountOptions } from "./types.ts";
 
@@ -92,11 +93,13 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
   const connect = () => {
     awaitingReady = inBootstrap = true;
     stopTimers();
-    handshakeTimer = setTimeout(
-      () => error("HANDSHAKE_TIMEOUT", `the Jupid frame did not answer within ${HANDSHAKE_TIMEOUT_MS / 1000}s`),
-      HANDSHAKE_TIMEOUT_MS,
-    );
+    handshakeTimer = setTimeout(() => explain("HANDSHAKE_TIMEOUT", "the Jupid frame did not answer"), HANDSHAKE_TIMEOUT_MS);
   };
+  /** The frame never answered: ask the gateway why (unknown partner, disabled, origin not allowed, unreachable); `fallback` when it finds nothing wrong. */
+  const explain = (fallback: string, message: string) =>
+    diagnose(appOrigin, partnerId, location.origin).then((found) => {
+      if (!destroyed) found.code === "HANDSHAKE_TIMEOUT" ? error(fallback, message) : error(found.code, found.message);
+    });
 
   /** Ask the partner for one fresh token (never two at once, at most MAX_TOKEN_ATTEMPTS per sign-in); false if it cannot. */
   const refresh = (): boolean => {
@@ -196,10 +199,7 @@ export function mountEmbed(options: MountOptions, defaultAppUrl: string): EmbedH
     clearTimeout(blockedTimer);
     blockedTimer = setTimeout(() => {
       stopTimers();
-      error(
-        "FRAME_BLOCKED",
-        `the browser refused to show the Jupid frame: is ${location.origin} in the allowed origins of partner ${partnerId}?`,
-      );
+      explain("FRAME_BLOCKED", "the browser refused to show the Jupid frame");
     }, BLOCKED_GRACE_MS);
   };
   /** Load the bootstrap page again (a new handshake and a fresh token); the partner page stays as it is. */

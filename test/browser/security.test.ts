@@ -27,26 +27,29 @@ const world = useBrowserWorld();
 const embedIdOf = (frameName: string) => new URLSearchParams(frameName).get("id") as string;
 
 describe("framing", () => {
-  it("a page on an origin the partner does not allow cannot frame the embed: FRAME_BLOCKED, no token leaves the page", async () => {
+  it("a page on an origin the partner does not allow cannot frame the embed: ORIGIN_NOT_ALLOWED (diagnosed), no token leaves the page", async () => {
     const page = await openHarness(world.context, world.stack, world.stack.evilUrl);
     const refusals: string[] = [];
     page.on("console", (message) => {
       if (message.text().includes("frame-ancestors")) refusals.push(message.text());
     });
     await mount(page, { key: "a", container: "#a", token: world.stack.token() });
-    const list = await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
+    const list = await waitForEvent(page, "a", "error", { code: "ORIGIN_NOT_ALLOWED" });
     expect(list).toHaveLength(1);
+    // The gateway's public diagnosis names the page's origin, the partner and the environment.
     expect(list[0]?.message).toContain(world.stack.evilUrl);
+    expect(list[0]?.message).toContain(`partner ${PARTNER_ID} is known`);
+    expect(list[0]?.message).toContain("Jupid local");
     expect(await tokenCalls(page)).toBe(0);
     expect(refusals.join("\n")).toContain(world.stack.harnessUrl);
     // The browser shows its own error page, not Jupid's.
     expect(await (await frameIn(page, "#a")).$("#jupid-config").catch(() => null)).toBeNull();
   });
 
-  it("an unknown partner id gives FRAME_BLOCKED (404 that nobody may frame)", async () => {
+  it("an unknown partner id gives PARTNER_NOT_FOUND (a 404 that nobody may frame, diagnosed)", async () => {
     const page = await openHarness(world.context, world.stack);
     await mount(page, { key: "a", container: "#a", partnerId: "no-such-partner" });
-    await waitForEvent(page, "a", "error", { code: "FRAME_BLOCKED" });
+    await waitForEvent(page, "a", "error", { code: "PARTNER_NOT_FOUND" });
     // getToken runs at mount, while the frame loads; the token never left the page.
     expect(await tokenCalls(page)).toBe(1);
   });

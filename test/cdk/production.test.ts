@@ -1,4 +1,5 @@
 import { App, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { HANDLER_NAMES } from "../../lambdas/handlers/routes.ts";
 import { Template } from "aws-cdk-lib/assertions";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
@@ -94,9 +95,9 @@ describe("production extras: WAF and alarms", () => {
         .filter((metric) => metric.MetricStat)
         .map((metric) => metric.MetricStat?.Metric.MetricName),
     );
-    // One series per API function (6) for each of Throttles and Errors.
+    // One series per API function for each of Throttles and Errors.
     expect(mathMetrics.map((names) => [...new Set(names)]).sort()).toEqual([["Errors"], ["Throttles"]]);
-    expect(mathMetrics.every((names) => names.length === 6)).toBe(true);
+    expect(mathMetrics.every((names) => names.length === HANDLER_NAMES.length)).toBe(true);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic }]);

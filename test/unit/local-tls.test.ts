@@ -80,7 +80,7 @@ describe("the local certificate", () => {
 });
 
 describe("startGateway({tls: true})", () => {
-  it("serves https on 127.0.0.1 with that certificate; the app URL and the session cookie follow", async () => {
+  it("serves https on 127.0.0.1 with that certificate; the app URL and the top-level session cookie follow", async () => {
     const dir = tempDir();
     const { cert } = ensureLocalCertificate({ dir });
     const config = loadEnvironmentConfig(partnersFile("local"));
@@ -95,12 +95,10 @@ describe("startGateway({tls: true})", () => {
 
       const now = Math.floor(Date.now() / 1000);
       const token = mintToken("acme-books", { secret, claims: { iat: now, exp: now + 300 } });
-      const session = await get(`${gateway.url}/embed/acme-books/session`, cert, {
-        method: "POST",
-        body: JSON.stringify({ token, parentOrigin: "http://localhost:3000" }),
-      });
-      expect(session.status).toBe(200);
-      expect(String(session.headers["set-cookie"])).toMatch(/^__Host-jupid_session=[^;]+; .*Secure.*Partitioned/);
+      // The top-level session cookie takes the https name (the frame's session needs no cookie).
+      const session = await get(`${gateway.url}/partner/acme-books/enter?token=${token}`, cert);
+      expect(session.status).toBe(303);
+      expect(String(session.headers["set-cookie"])).toMatch(/^__Host-jupid_session=[^;]+; .*Secure.*SameSite=Lax/);
     } finally {
       await gateway.close();
     }

@@ -3,7 +3,7 @@
  * step 1), as written: the partner JSON of the runbook added to a copy of the
  * local partner file with the documented local origin, the real `npm start`
  * entry point on a random JUPID_PORT, then `doctor origin`, `token mint`,
- * `token doctor` and the curl sign-in, in that order.
+ * `token doctor` and the curl sign-in (the redirect entry's form post), in that order.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -57,12 +57,13 @@ describe("operator runbook: try it locally", () => {
     const token = mint.stdout.trim();
     const doctor = await runBuffered(["token", "doctor", token, "--origin", LOCAL_ORIGIN], { env: cliEnv });
     expect(doctor.code, doctor.stdout).toBe(0);
-    const response = await fetch(`http://127.0.0.1:${port}/embed/northwind/session`, {
+    const response = await fetch(`http://127.0.0.1:${port}/partner/northwind/enter`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, parentOrigin: LOCAL_ORIGIN }),
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: LOCAL_ORIGIN },
+      body: new URLSearchParams({ token, path: "/dashboard" }),
     });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ firstRun: true });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/app/onboarding/connect-accounts");
   });
 });

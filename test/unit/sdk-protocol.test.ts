@@ -1,20 +1,21 @@
 /** The pure parts of the postMessage protocol (sdk/src/protocol.ts). */
 import { describe, expect, it } from "vitest";
-import { frameName, isAppPath, parentOriginOf, parseFrameName } from "../../sdk/src/protocol.ts";
+import { frameName, isAppPath, PROTOCOL_VERSION, parentOriginOf, parseFrameName } from "../../sdk/src/protocol.ts";
 
 describe("frame name", () => {
   it("round-trips the embed id, the parent origin and the sign-in mark", () => {
     const name = frameName({ id: "abc123", origin: "https://partner.example", auth: "first" });
-    expect(name).toBe("jupid=1&id=abc123&origin=https%3A%2F%2Fpartner.example&auth=first");
+    expect(name).toBe(`jupid=${PROTOCOL_VERSION}&id=abc123&origin=https%3A%2F%2Fpartner.example&auth=first`);
     expect(parseFrameName(name)).toEqual({ id: "abc123", origin: "https://partner.example", auth: "first" });
     expect(parseFrameName(frameName({ id: "x", origin: "" }))).toEqual({ id: "x", origin: "" });
   });
 
   it("ignores names the SDK did not write", () => {
-    for (const name of ["", "x", "jupid=2&id=a", "jupid=1", "jupid=1&id=", "id=a&origin=https://p.example"]) {
+    const v = PROTOCOL_VERSION;
+    for (const name of ["", "x", `jupid=${v + 1}&id=a`, `jupid=${v - 1}&id=a`, `jupid=${v}`, `jupid=${v}&id=`, "id=a&origin=https://p.example"]) {
       expect(parseFrameName(name)).toBeUndefined();
     }
-    expect(parseFrameName("jupid=1&id=a&auth=admin")).toEqual({ id: "a", origin: "" });
+    expect(parseFrameName(`jupid=${v}&id=a&auth=admin`)).toEqual({ id: "a", origin: "" });
   });
 });
 

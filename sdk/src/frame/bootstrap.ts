@@ -56,8 +56,8 @@ function start(parent: ParentChannel) {
     try {
       if (typeof token !== "string" || !token) return;
       show("Signing in…");
-      const keys = await key.catch(() => undefined);
-      if (!keys) return storageBlocked();
+      const { keys, stored } = (await key.catch(() => undefined)) ?? {};
+      if (!keys || !stored) return storageBlocked();
       let response: Response;
       try {
         response = await fetch(sessionUrl, {
@@ -72,6 +72,7 @@ function start(parent: ParentChannel) {
       const body = (await response.json().catch(() => ({}))) as SignInAnswer;
       if (response.status !== 200 || !body.session || !isAppPath(body.redirectTo)) return fail(response.status, body);
       try {
+        await stored;
         saveSession(embedId, { credential: body.session, partnerId: config.partnerId, view: body.view });
       } catch {
         return storageBlocked();

@@ -76,12 +76,16 @@ function idb<T>(mode: IDBTransactionMode, use: (store: IDBObjectStore) => IDBReq
   });
 }
 
-/** A new key pair for this embed; the private key can sign and can never be exported. */
-export async function createFrameKey(embedId: string): Promise<CryptoKeyPair> {
+/**
+ * A new key pair for this embed; the private key can sign and can never be exported.
+ * `stored` settles when it is in IndexedDB: the sign-in request need not wait for that,
+ * only leaving the bootstrap page does.
+ */
+export async function createFrameKey(embedId: string): Promise<{ keys: CryptoKeyPair; stored: Promise<unknown> }> {
   const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
-  await idb("readwrite", (store) => store.put({ keys, createdAt: Date.now() } satisfies StoredKey, embedId));
-  void pruneKeys().catch(() => undefined);
-  return keys;
+  const stored = idb("readwrite", (store) => store.put({ keys, createdAt: Date.now() } satisfies StoredKey, embedId));
+  stored.then(() => pruneKeys()).catch(() => undefined);
+  return { keys, stored };
 }
 
 /** The key pair this embed signed in with, if the frame still has it. */

@@ -80,14 +80,20 @@ export async function connectWorkspace(options: WorkspaceOptions): Promise<Works
   };
 
   const stored = loadSession(embedId);
-  const keys = stored && stored.partnerId === options.partnerId ? await loadFrameKey(embedId).catch(() => undefined) : undefined;
-  if (!stored || !keys) return { kind: "signed-out", end: end("SESSION_REQUIRED", "no Jupid session in this frame") };
+  if (stored?.partnerId !== options.partnerId) return { kind: "signed-out", end: end("SESSION_REQUIRED", "no Jupid session in this frame") };
   const session: StoredSession = stored;
+  // Read while the page renders: the first page after sign-in shows its view before it needs the key.
+  const keys = loadFrameKey(embedId).catch(() => undefined);
 
   const authFetch = async (url: string, init: RequestInit = {}): Promise<Response> => {
     const method = (init.method ?? "GET").toUpperCase();
+    const key = await keys;
+    if (!key) {
+      end("SESSION_REQUIRED", "the frame lost its session key");
+      return new Response(null, { status: 401 });
+    }
     const headers = new Headers(init.headers);
-    for (const [name, value] of Object.entries(await sessionHeaders(session, keys, method, url, clockOffset))) headers.set(name, value);
+    for (const [name, value] of Object.entries(await sessionHeaders(session, key, method, url, clockOffset))) headers.set(name, value);
     const response = await fetch(url, { ...init, method, headers, credentials: "omit" });
     if (response.status === 401 || response.status === 403) {
       const body = (await response.clone().json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
