@@ -34,7 +34,7 @@ export interface SignInResult {
   /** The session id for the cookie; never logged, never in a URL. */
   readonly sessionId: string;
   readonly session: Session;
-  readonly user: JupidUser;
+  readonly user: Pick<JupidUser, "userId" | "partnerId" | "sub">;
   readonly firstRun: boolean;
   /** Relative URL on the app origin. */
   readonly redirectTo: string;
@@ -76,27 +76,26 @@ export async function signIn(deps: Dependencies, settings: GatewaySettings, requ
   const now = deps.clock();
   const keys = await deps.secrets.getKeys(partner.id);
   const claims = await verifyPartnerToken(request.token, partner, keys, now);
-  if (!(await deps.replay.claim(partner.id, claims.jti, replayWindowEnd(claims)))) {
-    throw new EmbedError("TOKEN_REPLAYED", "this token has already been used; mint a fresh one per sign-in");
-  }
-
-  const { user, created } = await deps.identities.recordLogin(
-    { partnerId: partner.id, sub: claims.sub, email: claims.email, name: claims.name, payload: claims.payload },
-    newUserId(),
-    now,
-  );
-
   const sessionId = randomBytes(32).toString("base64url");
   const nowSeconds = Math.floor(now / 1000);
-  const session: Session = {
-    idHash: hashSessionId(sessionId),
-    userId: user.userId,
-    partnerId: partner.id,
-    ...shell,
-    createdAt: nowSeconds,
-    expiresAt: nowSeconds + settings.sessionLifetimeSeconds,
-  };
-  await deps.sessions.put(session);
+  // Claim the jti, map the login, store the session: one unit (two DynamoDB calls), all or nothing.
+  const outcome = await deps.signIns.recordSignIn({
+    replay: { jti: claims.jti, expiresAt: replayWindowEnd(claims) },
+    login: { partnerId: partner.id, sub: claims.sub, email: claims.email, name: claims.name, payload: claims.payload },
+    newUserId: newUserId(),
+    now,
+    session: {
+      idHash: hashSessionId(sessionId),
+      partnerId: partner.id,
+      ...shell,
+      createdAt: nowSeconds,
+      expiresAt: nowSeconds + settings.sessionLifetimeSeconds,
+    },
+  });
+  if (outcome.kind === "replayed") {
+    throw new EmbedError("TOKEN_REPLAYED", "this token has already been used; mint a fresh one per sign-in");
+  }
+  const { user, created, session } = outcome;
 
   return {
     sessionId,

@@ -11,6 +11,7 @@ import { SecretsManagerPartnerSecrets } from "./partner-secrets.ts";
 import { DynamoPartnerStore } from "./partner-store.ts";
 import { DynamoReplayGuard } from "./replay-guard.ts";
 import { DynamoSessionStore } from "./session-store.ts";
+import { DynamoSignInStore } from "./sign-in-store.ts";
 import { DynamoUsageStore } from "./usage-store.ts";
 
 export { MissingEnvError, requireEnv } from "./env.ts";
@@ -19,6 +20,7 @@ export { SecretsManagerPartnerSecrets } from "./partner-secrets.ts";
 export { DynamoPartnerStore } from "./partner-store.ts";
 export { DynamoReplayGuard } from "./replay-guard.ts";
 export { DynamoSessionStore } from "./session-store.ts";
+export { DynamoSignInStore } from "./sign-in-store.ts";
 export { DynamoUsageStore } from "./usage-store.ts";
 
 /** The environment variables the AWS adapters read (all required). */
@@ -41,6 +43,11 @@ export interface AwsAdapterSettings {
 /** Every port backed by AWS; throws naming the variable when one of {@link AWS_ADAPTER_ENV} is missing. */
 export function createAwsDependencies(settings: AwsAdapterSettings, env: Env = process.env): Dependencies {
   const clock = Date.now;
+  const tables = {
+    replay: requireEnv("JUPID_TABLE_REPLAY", env),
+    identities: requireEnv("JUPID_TABLE_IDENTITIES", env),
+    sessions: requireEnv("JUPID_TABLE_SESSIONS", env),
+  };
   return {
     partners: new DynamoPartnerStore(dynamoDbClient, requireEnv("JUPID_TABLE_PARTNERS", env), settings.cacheSeconds, clock),
     secrets: new SecretsManagerPartnerSecrets(secretsManagerClient, {
@@ -49,9 +56,10 @@ export function createAwsDependencies(settings: AwsAdapterSettings, env: Env = p
       cacheSeconds: settings.cacheSeconds,
       clock,
     }),
-    identities: new DynamoIdentityStore(dynamoDbClient, requireEnv("JUPID_TABLE_IDENTITIES", env)),
-    replay: new DynamoReplayGuard(dynamoDbClient, requireEnv("JUPID_TABLE_REPLAY", env), clock),
-    sessions: new DynamoSessionStore(dynamoDbClient, requireEnv("JUPID_TABLE_SESSIONS", env)),
+    identities: new DynamoIdentityStore(dynamoDbClient, tables.identities),
+    replay: new DynamoReplayGuard(dynamoDbClient, tables.replay, clock),
+    sessions: new DynamoSessionStore(dynamoDbClient, tables.sessions),
+    signIns: new DynamoSignInStore(dynamoDbClient, tables, clock),
     usage: new DynamoUsageStore(dynamoDbClient, requireEnv("JUPID_TABLE_USAGE", env)),
     clock,
   };
