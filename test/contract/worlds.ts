@@ -169,18 +169,18 @@ function awsWorld(clock: ManualClock, resources: AwsTestResources): ContractWorl
   // The production clients (module scope, endpoint from AWS_ENDPOINT_URL) and no caching,
   // so every change a test makes is visible at once; caching has its own tests.
   const deps: Dependencies = {
-    partners: new DynamoPartnerStore(dynamoDbClient, env.JUPID_TABLE_PARTNERS, 0, clock.read),
-    secrets: new SecretsManagerPartnerSecrets(secretsManagerClient, {
+    partners: new DynamoPartnerStore(dynamoDbClient(), env.JUPID_TABLE_PARTNERS, 0, clock.read),
+    secrets: new SecretsManagerPartnerSecrets(secretsManagerClient(), {
       secretPrefix: env.JUPID_SECRET_PREFIX,
       keyRotationOverlapSeconds: KEY_ROTATION_OVERLAP_SECONDS,
       cacheSeconds: 0,
       clock: clock.read,
     }),
-    identities: new DynamoIdentityStore(dynamoDbClient, env.JUPID_TABLE_IDENTITIES),
-    replay: new DynamoReplayGuard(dynamoDbClient, env.JUPID_TABLE_REPLAY, clock.read),
-    sessions: new DynamoSessionStore(dynamoDbClient, env.JUPID_TABLE_SESSIONS),
-    signIns: new DynamoSignInStore(dynamoDbClient, signInTables(env), clock.read),
-    usage: new DynamoUsageStore(dynamoDbClient, env.JUPID_TABLE_USAGE),
+    identities: new DynamoIdentityStore(dynamoDbClient(), env.JUPID_TABLE_IDENTITIES),
+    replay: new DynamoReplayGuard(dynamoDbClient(), env.JUPID_TABLE_REPLAY, clock.read),
+    sessions: new DynamoSessionStore(dynamoDbClient(), env.JUPID_TABLE_SESSIONS),
+    signIns: new DynamoSignInStore(dynamoDbClient(), signInTables(env), clock.read),
+    usage: new DynamoUsageStore(dynamoDbClient(), env.JUPID_TABLE_USAGE),
     clock: clock.read,
   };
   return {
