@@ -27,7 +27,13 @@ export function queryParameter(event: HttpEvent, name: string): string | undefin
 
 function rawBody(event: HttpEvent): string {
   const body = event.body ?? "";
-  const bytes = event.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
+  if (!event.isBase64Encoded) {
+    if (Buffer.byteLength(body, "utf8") > MAX_BODY_BYTES) {
+      throw new EmbedError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    return body;
+  }
+  const bytes = Buffer.from(body, "base64");
   if (bytes.byteLength > MAX_BODY_BYTES) {
     throw new EmbedError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`);
   }
