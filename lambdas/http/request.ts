@@ -9,6 +9,9 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 export function header(event: HttpEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  // Fast path: Node and HTTP/2 clients send lower-case names; API Gateway keeps the case the client sent.
+  const exact = event.headers?.[wanted];
+  if (exact !== undefined && exact !== null) return exact;
   for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (key.toLowerCase() === wanted && value !== undefined) return value;
   }
