@@ -4,7 +4,7 @@
  * it takes, counted by an SDK middleware (test/support/call-counter.ts).
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, TransactionCanceledException, type TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -291,5 +291,86 @@ describe("DynamoDB and Secrets Manager calls per sign-in (counted by an SDK midd
     expect(secretCalls.failed()).toEqual([]);
     expect(secretCalls.calls).toHaveLength(3);
     expect(secretCalls.sequentialSteps()).toBe(2);
+  });
+});
+
+describe("DynamoSignInStore on transaction outcomes the emulator never produces", () => {
+  // MiniStack applies each request atomically, so it never cancels with TransactionConflict as DynamoDB does.
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({ message: "Transaction cancelled", $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+  const scripted = (...steps: Array<(command: unknown) => unknown>) => {
+    const seen: string[] = [];
+    const client = {
+      async send(command: unknown) {
+        seen.push((command as object).constructor.name);
+        const step = steps.shift();
+        if (!step) throw new Error("unexpected call");
+        return step(command);
+      },
+    } as unknown as DynamoDBClient;
+    return { client, seen };
+  };
+  const tables = { replay: "r", identities: "i", sessions: "s" };
+  const input = () => record({ partnerId: "p1", sub: "s" }, Date.now());
+
+  it("retries after a TransactionConflict and then signs in", async () => {
+    const { client, seen } = scripted(
+      () => ({}),
+      () => {
+        throw cancelled("None", "TransactionConflict", "None", "None");
+      },
+      () => ({}),
+    );
+    expect(await new DynamoSignInStore(client, tables).recordSignIn(input())).toMatchObject({ kind: "signed-in", created: true });
+    expect(seen).toEqual(["GetItemCommand", "TransactWriteItemsCommand", "TransactWriteItemsCommand"]);
+  });
+
+  it("a lost first-login race reads the winner's mapping and signs in as a returning user, with the winner's id", async () => {
+    const { client, seen } = scripted(
+      () => ({}),
+      () => {
+        throw cancelled("None", "ConditionalCheckFailed", "None", "None");
+      },
+      () => ({ Item: { userId: { S: "u-winner" } } }),
+      (command) => {
+        const items = (command as TransactWriteItemsCommand).input.TransactItems ?? [];
+        expect(items.map((item) => Object.keys(item)[0])).toEqual(["Put", "Update", "Put"]);
+        expect(items[2]?.Put?.Item?.userId).toEqual({ S: "u-winner" });
+        return {};
+      },
+    );
+    const outcome = await new DynamoSignInStore(client, tables).recordSignIn(input());
+    expect(outcome).toMatchObject({ kind: "signed-in", created: false, user: { userId: "u-winner" }, session: { userId: "u-winner" } });
+    expect(seen).toEqual(["GetItemCommand", "TransactWriteItemsCommand", "GetItemCommand", "TransactWriteItemsCommand"]);
+  });
+
+  it("a claimed jti wins over every other cancellation reason: replayed, and nothing retried", async () => {
+    const { client, seen } = scripted(
+      () => ({ Item: { userId: { S: "u-1" } } }),
+      () => {
+        throw cancelled("ConditionalCheckFailed", "TransactionConflict", "None");
+      },
+    );
+    expect(await new DynamoSignInStore(client, tables).recordSignIn(input())).toEqual({ kind: "replayed" });
+    expect(seen).toEqual(["GetItemCommand", "TransactWriteItemsCommand"]);
+  });
+
+  it("refuses to go on when a mapping points at a user that does not exist (a corrupt record), and gives up after bounded conflicts", async () => {
+    const corrupt = scripted(
+      () => ({ Item: { userId: { S: "u-gone" } } }),
+      () => {
+        throw cancelled("None", "ConditionalCheckFailed", "None");
+      },
+    );
+    await expect(new DynamoSignInStore(corrupt.client, tables).recordSignIn(input())).rejects.toThrow(/u-gone, which does not exist/);
+
+    const conflicts = scripted(
+      () => ({}),
+      ...Array.from({ length: 8 }, () => () => {
+        throw cancelled("None", "TransactionConflict", "None", "None");
+      }),
+    );
+    await expect(new DynamoSignInStore(conflicts.client, tables).recordSignIn(input())).rejects.toThrow(/did not settle after 8 attempts/);
+    expect(conflicts.seen).toHaveLength(9);
   });
 });
