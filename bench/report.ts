@@ -41,7 +41,7 @@ export function skipped(name: string, reason: string): Measurement {
 
 export function renderTable(rows: readonly Row[]): string {
   const header = ["measurement", "median", "p90", "p99", "ratio (same run)", "goal", "result"];
-  const body = rows.map((r) => [r.name, r.median, r.p90 ?? "—", r.p99, r.ratio, r.goal, r.pass === undefined ? "" : r.pass ? "PASS" : "MISS"]);
+  const body = rows.map((r) => [r.name, r.median, r.p90 ?? "—", r.p99, r.ratio, r.goal, r.pass === undefined ? "" : r.pass ? "PASS" : "FAIL"]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     `| ${cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;

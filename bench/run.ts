@@ -1,27 +1,22 @@
 /**
- * `npm run bench`: every measurement of issue 6, one table, one JSON file.
+ * `npm run bench`: every measurement, one table, one JSON file. `--help`
+ * prints the options ({@link USAGE}); bench/README.md explains each row.
  *
- *   npm run bench                      build, then all measurements (~2–3 min on 2 cores)
- *   npx tsx bench/run.ts --only=token,sessions
- *   npx tsx bench/run.ts --profile     also CPU-profile the gateway under load and print where time goes
- *   npx tsx bench/run.ts --quick       fewer iterations (a smoke run; numbers are noisier)
- *
- * Measurements: token, sessions, dynamodb, lambda, sdk, browser. Goals are
- * reported PASS/MISS; a missed goal does not fail the run (timings never
- * fail anything), a measurement that crashes does (exit code 1).
+ * Goals are reported PASS/FAIL; a failed goal does not fail the run (timings
+ * never fail anything), a measurement that crashes does (exit code 1).
  * Results go to bench/results.json (machine, timestamp, every number), and
  * the rows are compared with the previous results.json when there is one.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { measureBrowserHandshake } from "./browser-handshake.ts";
-import { measureLambdaBundles, REPO_ROOT } from "./lambda-bundles.ts";
+import { resolve } from "node:path";
 import { type Measurement, renderTable, type Row } from "./report.ts";
-import { measureSdkSize } from "./sdk-size.ts";
 import type { LoadResult } from "./session-load.ts";
-import { measureSessionsDynamo, measureSessionsMemory } from "./sessions.ts";
-import { measureTokenVerify } from "./token-verify.ts";
+
+// Each measurement's module is imported when it runs, so that --help (and --only) load nothing else.
+const REPO_ROOT = resolve(import.meta.dirname, "..");
 
 export const RESULTS_FILE = join(REPO_ROOT, "bench", "results.json");
 const ALL = ["token", "sessions", "dynamodb", "lambda", "sdk", "browser"] as const;
@@ -32,13 +27,39 @@ interface ResultsFile {
   readonly rows: readonly Row[];
 }
 
+export const USAGE = `Usage: npm run bench [-- options]     (or: npx tsx bench/run.ts [options])
+
+Builds, then runs every measurement and prints one table (each row with its goal and PASS/FAIL);
+writes bench/results.json. Rows are explained in bench/README.md.
+
+Options:
+  --only=<names>   run only these measurements, comma-separated: ${ALL.join(", ")}
+  --quick          fewer iterations and shorter loads (a smoke run; numbers are noisier)
+  --profile        also CPU-profile the gateway under load and print where its time goes
+  --help, -h       print this and exit
+
+Measurements:
+  token     token verification in-process: the Jupid policy vs the bare HMAC floor, jose, jsonwebtoken
+  sessions  HTTP sign-ins against the local gateway and the in-memory floor server, same load, same run
+  lambda    each Lambda bundle: size, module init, the first AWS call (made during init), the first request
+  sdk       embed.js size
+  browser   mount() -> authenticated in Chromium
+  dynamodb  HTTP sign-ins against the AWS adapters on MiniStack (relative figures; starts MiniStack)
+`;
+
+const KNOWN_FLAGS = new Set(["--quick", "--profile", "--help", "-h"]);
+
 function parseArgs(argv: readonly string[]) {
+  for (const arg of argv) {
+    if (!arg.startsWith("--only=") && !KNOWN_FLAGS.has(arg)) throw new Error(`unknown option "${arg}"\n\n${USAGE}`);
+  }
   const only = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
   for (const name of only ?? []) if (!(ALL as readonly string[]).includes(name)) throw new Error(`--only: unknown measurement "${name}" (${ALL.join(", ")})`);
   return {
     selected: (only ?? ALL) as readonly Name[],
     quick: argv.includes("--quick"),
     profile: argv.includes("--profile"),
+    help: argv.includes("--help") || argv.includes("-h"),
   };
 }
 
@@ -55,7 +76,14 @@ function machine() {
 }
 
 async function main(): Promise<void> {
-  const { selected, quick, profile } = parseArgs(process.argv.slice(2));
+  const { selected, quick, profile, help } = parseArgs(process.argv.slice(2));
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // The build (sdk/dist, the generated page scripts) comes first, as `npm run build` does it; not for --help.
+  const built = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "scripts", "build.ts")], { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  if (built.status !== 0) throw new Error(`the build failed (exit ${built.status})`);
   const started = performance.now();
   const info = machine();
   const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -66,16 +94,18 @@ async function main(): Promise<void> {
   let failed = false;
   let memoryLoad: LoadResult | undefined;
   const steps: Record<Name, () => Promise<Measurement>> = {
-    token: () => measureTokenVerify(quick ? { batches: 10 } : {}),
+    token: async () => (await import("./token-verify.ts")).measureTokenVerify(quick ? { batches: 10 } : {}),
     sessions: async () => {
+      const { measureSessionsMemory } = await import("./sessions.ts");
       const { measurement, result } = await measureSessionsMemory({ ...(quick ? { duration: 3, warmup: 1 } : {}), profile });
       memoryLoad = result;
       return measurement;
     },
-    lambda: () => measureLambdaBundles(quick ? { runs: 5 } : {}),
-    sdk: () => measureSdkSize(),
-    browser: () => measureBrowserHandshake(quick ? { runs: 5 } : {}),
-    dynamodb: () => measureSessionsDynamo(memoryLoad, { ...(quick ? { duration: 3, warmup: 1 } : {}), profile }),
+    lambda: async () => (await import("./lambda-bundles.ts")).measureLambdaBundles(quick ? { runs: 5 } : {}),
+    sdk: async () => (await import("./sdk-size.ts")).measureSdkSize(),
+    browser: async () => (await import("./browser-handshake.ts")).measureBrowserHandshake(quick ? { runs: 5 } : {}),
+    dynamodb: async () =>
+      (await import("./sessions.ts")).measureSessionsDynamo(memoryLoad, { ...(quick ? { duration: 3, warmup: 1 } : {}), profile }),
   };
   // CPU-bound in-process timings first, the emulator (heaviest neighbour) last.
   const order: Name[] = ["token", "sessions", "lambda", "sdk", "browser", "dynamodb"];
@@ -110,7 +140,7 @@ async function main(): Promise<void> {
     ...notes.map((n) => `- ${n}`),
     ...(previous ? ["", ...compare(previous, rows)] : []),
     "",
-    `${rows.filter((r) => r.pass === true).length} goals met, ${rows.filter((r) => r.pass === false).length} missed; ${totalS.toFixed(0)} s; written to bench/results.json`,
+    `${rows.filter((r) => r.pass === true).length} goals met, ${rows.filter((r) => r.pass === false).length} failed; ${totalS.toFixed(0)} s; written to bench/results.json`,
     "",
   ];
   process.stdout.write(output.join("\n"));
@@ -151,6 +181,6 @@ function compare(previous: ResultsFile, rows: readonly Row[]): string[] {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -37,7 +37,8 @@ export interface SignInResult {
   /** The session id for the cookie; never logged, never in a URL. */
   readonly sessionId: string;
   readonly session: Session;
-  readonly user: JupidUser;
+  /** Who signed in: the name is this login's (stored on every login), the email the first login's. */
+  readonly user: Pick<JupidUser, "userId" | "partnerId" | "sub" | "name" | "email">;
   readonly firstRun: boolean;
   /** The app path the user is sent to: the first-run path for a new user, else the requested one. */
   readonly path: string;
@@ -81,34 +82,33 @@ export async function signIn(deps: Dependencies, settings: GatewaySettings, requ
   const now = deps.clock();
   const keys = await deps.secrets.getKeys(partner.id);
   const claims = await verifyPartnerToken(request.token, partner, keys, now);
-  if (!(await deps.replay.claim(partner.id, claims.jti, replayWindowEnd(claims)))) {
-    throw new EmbedError("TOKEN_REPLAYED", "this token has already been used; mint a fresh one per sign-in");
-  }
-
-  const { user, created } = await deps.identities.recordLogin(
-    { partnerId: partner.id, sub: claims.sub, email: claims.email, name: claims.name, payload: claims.payload },
-    newUserId(),
-    now,
-  );
-
   const sessionId = randomBytes(32).toString("base64url");
   const nowSeconds = Math.floor(now / 1000);
-  const session: Session = {
-    idHash: hashSessionId(sessionId),
-    userId: user.userId,
-    partnerId: partner.id,
-    ...shell,
-    createdAt: nowSeconds,
-    expiresAt: nowSeconds + settings.sessionLifetimeSeconds,
-    lastSeenAt: nowSeconds,
-    ...(request.jkt ? { jkt: request.jkt } : {}),
-  };
-  await deps.sessions.put(session);
+  // Claim the jti, map the login, store the session: one unit (two DynamoDB calls), all or nothing.
+  const outcome = await deps.signIns.recordSignIn({
+    replay: { jti: claims.jti, expiresAt: replayWindowEnd(claims) },
+    login: { partnerId: partner.id, sub: claims.sub, email: claims.email, name: claims.name, payload: claims.payload },
+    newUserId: newUserId(),
+    now,
+    session: {
+      idHash: hashSessionId(sessionId),
+      partnerId: partner.id,
+      ...shell,
+      createdAt: nowSeconds,
+      expiresAt: nowSeconds + settings.sessionLifetimeSeconds,
+      lastSeenAt: nowSeconds,
+      ...(request.jkt ? { jkt: request.jkt } : {}),
+    },
+  });
+  if (outcome.kind === "replayed") {
+    throw new EmbedError("TOKEN_REPLAYED", "this token has already been used; mint a fresh one per sign-in");
+  }
+  const { user, created, session } = outcome;
 
   return {
     sessionId,
     session,
-    user,
+    user: { ...user, ...(claims.name === undefined ? {} : { name: claims.name }) },
     firstRun: created,
     path: created ? partner.firstRunPath : path,
     redirectTo: workspaceUrl(settings.workspaceBasePath, created ? partner.firstRunPath : path),
@@ -192,7 +192,12 @@ export interface SessionView {
   readonly idleExpiresAt: string;
 }
 
-export function sessionView(session: Session, user: JupidUser, partner: PartnerConfig, settings: IdleSettings): SessionView {
+export function sessionView(
+  session: Session,
+  user: Pick<JupidUser, "userId" | "sub" | "name" | "email">,
+  partner: PartnerConfig,
+  settings: IdleSettings,
+): SessionView {
   return {
     user: { userId: user.userId, sub: user.sub, ...(user.name ? { name: user.name } : {}), ...(user.email ? { email: user.email } : {}) },
     partner: { id: partner.id, branding: partner.branding },

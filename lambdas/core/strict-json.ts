@@ -30,7 +30,9 @@ function assertNoDuplicateKeys(text: string): void {
       const end = endOfString(text, i);
       const frame = stack[stack.length - 1];
       if (frame && expectKey) {
-        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        // Only a key with an escape needs decoding; the plain ones (nearly all) are their own text.
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         if (frame.has(key)) throw new DuplicateKeyError(key);
         frame.add(key);
         expectKey = false;

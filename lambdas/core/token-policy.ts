@@ -1,12 +1,13 @@
 /**
  * The partner-token policy: everything a token must satisfy before Jupid
- * trusts it. Pure except for the HMAC (jose); no I/O, no clock of its own.
+ * trusts it. Pure: no I/O, no clock of its own; the HMAC is node:crypto's,
+ * synchronous, with one cached key object per partner key (ADR 0011).
  *
  * The gateway calls {@link verifyPartnerToken}; the operator CLI's
  * `token doctor` calls the same stages one by one to explain a failure, so
  * the two can never disagree.
  */
-import { compactVerify, errors as joseErrors } from "jose";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 import type { PartnerConfig } from "../../config/schema.ts";
 import type { PartnerKey } from "../ports/index.ts";
 import { EmbedError } from "./errors.ts";
@@ -86,11 +87,13 @@ function decodeSegment(segment: string, what: string): Uint8Array {
   return bytes;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 function decodeJsonSegment(segment: string, what: "header" | "payload"): Record<string, unknown> {
   const bytes = decodeSegment(segment, what);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw malformed(`${what} is not UTF-8`);
   }
@@ -135,18 +138,42 @@ export function candidateKeys(keys: readonly PartnerKey[], kid: string | undefin
   return kid === undefined ? usable : usable.filter((key) => key.kid === kid);
 }
 
-const encoder = new TextEncoder();
+/** HS256 signatures are exactly one SHA-256 output long. */
+const HS256_SIGNATURE_BYTES = 32;
 
-/** Stage 3: the HMAC, with the UTF-8 bytes of the partner secret as the key (as PyJWT, jsonwebtoken and jose do). */
-export async function verifySignature(token: string, keys: readonly PartnerKey[]): Promise<PartnerKey> {
-  for (const key of keys) {
-    try {
-      await compactVerify(token, encoder.encode(key.secret), { algorithms: ["HS256"] });
-      return key;
-    } catch (error) {
-      if (!(error instanceof joseErrors.JWSSignatureVerificationFailed)) {
-        throw malformed("token could not be verified as a JWS");
-      }
+/**
+ * One HMAC key object per partner key. Keyed by the key object itself: the
+ * adapters hand out the same cached objects until a reload, so entries live
+ * exactly as long as the keys they belong to, and a rotated-out key's entry
+ * is collected with it.
+ */
+const hmacKeys = new WeakMap<PartnerKey, KeyObject>();
+
+function hmacKey(key: PartnerKey): KeyObject {
+  let keyObject = hmacKeys.get(key);
+  if (keyObject === undefined) {
+    keyObject = createSecretKey(Buffer.from(key.secret, "utf8"));
+    hmacKeys.set(key, keyObject);
+  }
+  return keyObject;
+}
+
+/**
+ * Stage 3: the HMAC, with the UTF-8 bytes of the partner secret as the key (as
+ * PyJWT, jsonwebtoken and jose do). Synchronous node:crypto over the signing
+ * input, compared with `timingSafeEqual` on equal-length buffers; a signature
+ * of the wrong length matches no key (as in jose). Returns the first of `keys`
+ * that matches, in their order.
+ */
+export function verifySignature(token: string, keys: readonly PartnerKey[]): PartnerKey {
+  const dot = token.lastIndexOf(".");
+  const signingInput = token.slice(0, dot);
+  if (dot <= 0 || signingInput.indexOf(".") <= 0) throw malformed("token could not be verified as a JWS");
+  const signature = Buffer.from(token.slice(dot + 1), "base64url");
+  if (signature.length === HS256_SIGNATURE_BYTES) {
+    for (const key of keys) {
+      const mac = createHmac("sha256", hmacKey(key)).update(signingInput).digest();
+      if (timingSafeEqual(mac, signature)) return key;
     }
   }
   throw new EmbedError("TOKEN_SIGNATURE_INVALID", "signature does not match any active key of this partner");
@@ -252,7 +279,7 @@ export async function verifyPartnerToken(
       kid === undefined ? "this partner has no active signing key" : `no active key with kid "${kid}"`,
     );
   }
-  const key = await verifySignature(token as string, candidates);
+  const key = verifySignature(token as string, candidates);
   return { ...checkClaims(payload, partner, nowSeconds), kid: key.kid };
 }
 

@@ -166,4 +166,4 @@ export function createPartnerSyncHandler(deps: PartnerSyncDeps) {
   };
 }
 
-export const handler = createPartnerSyncHandler({ client: dynamoDbClient, clock: Date.now, respond: putResponse });
+export const handler = createPartnerSyncHandler({ client: dynamoDbClient(), clock: Date.now, respond: putResponse });

@@ -31,13 +31,16 @@ export const ROUTES: readonly Route[] = [
 
 export const HANDLER_NAMES: readonly HandlerName[] = [...new Set(ROUTES.map((route) => route.handler))];
 
+// Each route's path split once, not on every request.
+const TEMPLATES = new Map<Route, readonly string[]>(ROUTES.map((route) => [route, route.path.split("/").slice(1)]));
+
 /** Match a request path against the table: the route and its path parameters (decoded), or undefined. */
 export function matchRoute(path: string): { route: Route; params: Record<string, string> } | undefined {
   // Like API Gateway, a single trailing slash names the same resource.
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   const segments = trimmed.split("/").slice(1);
   for (const route of ROUTES) {
-    const template = route.path.split("/").slice(1);
+    const template = TEMPLATES.get(route) as readonly string[];
     const params: Record<string, string> = {};
     let matched = true;
     for (let i = 0; i < template.length; i++) {

@@ -9,6 +9,9 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 export function header(event: HttpEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  // Fast path: Node and HTTP/2 clients send lower-case names; API Gateway keeps the case the client sent.
+  const exact = event.headers?.[wanted];
+  if (exact !== undefined && exact !== null) return exact;
   for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (key.toLowerCase() === wanted && value !== undefined) return value;
   }
@@ -27,7 +30,13 @@ export function queryParameter(event: HttpEvent, name: string): string | undefin
 
 function rawBody(event: HttpEvent): string {
   const body = event.body ?? "";
-  const bytes = event.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
+  if (!event.isBase64Encoded) {
+    if (Buffer.byteLength(body, "utf8") > MAX_BODY_BYTES) {
+      throw new EmbedError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    return body;
+  }
+  const bytes = Buffer.from(body, "base64");
   if (bytes.byteLength > MAX_BODY_BYTES) {
     throw new EmbedError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`);
   }

@@ -221,8 +221,8 @@ function toProxyEvent(
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
     stageVariables: null,
-    body: body.length > 0 ? body.toString("base64") : null,
-    isBase64Encoded: body.length > 0,
+    // As API Gateway without binary media types: text bodies as they are; only bytes that are not UTF-8 in base64.
+    ...bodyOf(body),
     requestContext: {
       accountId: "000000000000",
       apiId: "local",
@@ -231,7 +231,7 @@ function toProxyEvent(
       identity: { sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"] ?? null },
       path: url.pathname,
       protocol: `HTTP/${req.httpVersion}`,
-      requestId: randomBytes(8).toString("hex"),
+      requestId: nextRequestId(),
       requestTimeEpoch: Date.now(),
       resourceId: "local",
       resourcePath: resource,
@@ -240,10 +240,26 @@ function toProxyEvent(
   };
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function bodyOf(body: Buffer): { body: string | null; isBase64Encoded: boolean } {
+  if (body.length === 0) return { body: null, isBase64Encoded: false };
+  try {
+    return { body: utf8.decode(body), isBase64Encoded: false };
+  } catch {
+    return { body: body.toString("base64"), isBase64Encoded: true };
+  }
+}
+
+// Unique per process is all a request id needs here; no entropy to draw per request.
+let requestCounter = 0;
+const requestIdPrefix = randomBytes(4).toString("hex");
+const nextRequestId = () => `${requestIdPrefix}${(++requestCounter).toString(16).padStart(8, "0")}`;
+
 function lambdaContext(name: string): Context {
   return {
     functionName: `local-${name}`,
-    awsRequestId: randomBytes(8).toString("hex"),
+    awsRequestId: nextRequestId(),
     getRemainingTimeInMillis: () => 30_000,
   } as Context;
 }
@@ -253,9 +269,11 @@ function send(
   result: { statusCode: number; headers?: Record<string, unknown>; body: string; isBase64Encoded?: boolean },
   headOnly = false,
 ): void {
+  const body = result.isBase64Encoded ? Buffer.from(result.body, "base64") : Buffer.from(result.body, "utf8");
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  // A known length: one write, no chunked framing (API Gateway sends Content-Length too).
+  headers["Content-Length"] = String(body.length);
   res.writeHead(result.statusCode, headers);
-  if (headOnly) return void res.end();
-  res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
+  res.end(headOnly ? undefined : body);
 }

@@ -92,6 +92,44 @@ export interface SessionStore {
   delete(idHash: string): Promise<void>;
 }
 
+/** What one sign-in writes, as one unit (see {@link SignInStore}). */
+export interface SignInRecord {
+  /** The token's id, claimed for single use until `expiresAt` (epoch s), as {@link ReplayGuard.claim} does. */
+  readonly replay: { readonly jti: string; readonly expiresAt: number };
+  /** The login, mapped as {@link IdentityStore.recordLogin} does (`newUserId` is used only if it creates the user). */
+  readonly login: LoginProfile;
+  readonly newUserId: string;
+  /** Epoch ms: the user's createdAt / lastLoginAt. */
+  readonly now: number;
+  /** The session to store; its `userId` is filled in with the mapped user's. */
+  readonly session: Omit<Session, "userId">;
+}
+
+export type SignInOutcome =
+  | {
+      readonly kind: "signed-in";
+      /** The mapped user: who it is and its (first-login) email, not the whole profile (a returning sign-in does not read it). */
+      readonly user: Pick<JupidUser, "userId" | "partnerId" | "sub" | "email">;
+      /** True when this sign-in created the user. */
+      readonly created: boolean;
+      readonly session: Session;
+    }
+  /** The jti was already claimed: nothing was written. */
+  | { readonly kind: "replayed" };
+
+/**
+ * The writes of a sign-in as one unit: claim the jti, map the login to a user
+ * (create or update), store the session. All of it happens or none of it: a
+ * replayed token writes nothing, and a session never exists for a login that
+ * was not recorded. Same guarantees as the three ports it combines — one
+ * winner per jti, one user per `(partnerId, sub)` under concurrent first
+ * logins — in as few storage round trips as the store allows (DynamoDB: a
+ * mapping read and one transaction).
+ */
+export interface SignInStore {
+  recordSignIn(record: SignInRecord): Promise<SignInOutcome>;
+}
+
 /** Per user and metric usage counters. */
 export interface UsageStore {
   /** Atomically add `amount` and return the new total. */
@@ -106,6 +144,7 @@ export interface Dependencies {
   readonly identities: IdentityStore;
   readonly replay: ReplayGuard;
   readonly sessions: SessionStore;
+  readonly signIns: SignInStore;
   readonly usage: UsageStore;
   /** Epoch milliseconds; injected so tests can freeze time. */
   readonly clock: () => number;

@@ -3,7 +3,8 @@
  * it): a function is synthesized exactly as the stack builds it, the asset is
  * checked to be a self-contained ESM bundle, and then it is run with Node to
  * prove the bundle (ESM + createRequire banner + bundled AWS SDK) loads and
- * answers.
+ * answers. The probe is the embed-page handler: the health handler bundles no
+ * AWS SDK at all (test/unit/budgets.test.ts).
  */
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -21,8 +22,8 @@ describe("bundling (real esbuild)", () => {
   it("bundles a handler into one self-contained ESM file that runs", { timeout: SYNTH_TIMEOUT }, async () => {
     const app = newTestApp(true);
     const stack = new Stack(app, "BundlingProbe", { env: { account: "123456789012", region: "us-east-1" } });
-    const fn = new EmbedFunction(stack, "Health", {
-      entry: "lambdas/handlers/health.ts",
+    const fn = new EmbedFunction(stack, "EmbedPage", {
+      entry: "lambdas/handlers/embed-page.ts",
       description: "bundling probe",
       logRetention: logs.RetentionDays.ONE_DAY,
       logRemovalPolicy: RemovalPolicy.DESTROY,
@@ -55,7 +56,8 @@ describe("bundling (real esbuild)", () => {
     // Run it: load the bundle as Lambda would and invoke the handler with an API Gateway event.
     const probe = `
       const { handler } = await import(${JSON.stringify(new URL(`file://${file}`).href)});
-      const result = await handler({ httpMethod: "GET", path: "/healthz", resource: "/healthz", headers: {}, pathParameters: null, queryStringParameters: null, body: null, isBase64Encoded: false, requestContext: {} }, {});
+      // An id that cannot be a partner: answered without any AWS call (there is no endpoint here).
+      const result = await handler({ httpMethod: "GET", path: "/embed/Not_A_Partner", resource: "/embed/{partnerId}", headers: {}, pathParameters: { partnerId: "Not_A_Partner" }, queryStringParameters: null, body: null, isBase64Encoded: false, requestContext: {} }, {});
       process.stdout.write("RESULT " + JSON.stringify(result) + "\\n");
     `;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", probe], {
@@ -74,7 +76,7 @@ describe("bundling (real esbuild)", () => {
     });
     const line = stdout.split("\n").find((text) => text.startsWith("RESULT "));
     const result = JSON.parse(line?.slice("RESULT ".length) ?? "null") as { statusCode: number; body: string };
-    expect(result.statusCode).toBe(200);
-    expect(JSON.parse(result.body)).toMatchObject({ status: "ok" });
+    expect(result.statusCode).toBe(404);
+    expect(result.body).toContain("No such partner");
   });
 });

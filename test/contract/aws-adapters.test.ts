@@ -66,7 +66,7 @@ describe("createAwsDependencies", () => {
 describe("caching", () => {
   it("serves a partner record from cache for cacheSeconds, then re-reads it", async () => {
     const clock = new ManualClock();
-    const store = new DynamoPartnerStore(dynamoDbClient, resources.env.JUPID_TABLE_PARTNERS, 300, clock.read);
+    const store = new DynamoPartnerStore(dynamoDbClient(), resources.env.JUPID_TABLE_PARTNERS, 300, clock.read);
     const id = uniquePartnerId();
     const unknown = uniquePartnerId();
     await resources.putPartner(partnerConfig(id, { displayName: "Before" }));
@@ -86,7 +86,7 @@ describe("caching", () => {
 
   it("serves partner keys from cache for cacheSeconds, so a rotation shows up after at most that long", async () => {
     const clock = new ManualClock();
-    const secrets = new SecretsManagerPartnerSecrets(secretsManagerClient, {
+    const secrets = new SecretsManagerPartnerSecrets(secretsManagerClient(), {
       secretPrefix: resources.env.JUPID_SECRET_PREFIX,
       keyRotationOverlapSeconds: 600,
       cacheSeconds: 120,
@@ -111,7 +111,7 @@ describe("caching", () => {
   });
 
   it("shares one load between concurrent callers", async () => {
-    const secrets = new SecretsManagerPartnerSecrets(secretsManagerClient, {
+    const secrets = new SecretsManagerPartnerSecrets(secretsManagerClient(), {
       secretPrefix: resources.env.JUPID_SECRET_PREFIX,
       keyRotationOverlapSeconds: 600,
       cacheSeconds: 60,
@@ -126,7 +126,7 @@ describe("caching", () => {
 describe("stored records", () => {
   it("rejects a partner record whose config is invalid, naming the partner and field, and does not cache the failure", async () => {
     const clock = new ManualClock();
-    const store = new DynamoPartnerStore(dynamoDbClient, resources.env.JUPID_TABLE_PARTNERS, 300, clock.read);
+    const store = new DynamoPartnerStore(dynamoDbClient(), resources.env.JUPID_TABLE_PARTNERS, 300, clock.read);
     const id = uniquePartnerId();
     const broken = { ...partnerConfig(id), allowedOrigins: ["https://ok.example/path"] };
     await emulatorClients().dynamodb.send(
@@ -222,13 +222,13 @@ describe("failing closed", () => {
   const missing = `jt-missing-${randomUUID().slice(0, 8)}`;
 
   it("propagates AWS errors instead of answering 'absent' or 'first use'", async () => {
-    await expect(new DynamoReplayGuard(dynamoDbClient, missing).claim("p1", "j", 1)).rejects.toThrow();
-    await expect(new DynamoPartnerStore(dynamoDbClient, missing, 0).get("p1")).rejects.toThrow();
-    await expect(new DynamoSessionStore(dynamoDbClient, missing).get("ab".repeat(32), Date.now())).rejects.toThrow();
+    await expect(new DynamoReplayGuard(dynamoDbClient(), missing).claim("p1", "j", 1)).rejects.toThrow();
+    await expect(new DynamoPartnerStore(dynamoDbClient(), missing, 0).get("p1")).rejects.toThrow();
+    await expect(new DynamoSessionStore(dynamoDbClient(), missing).get("ab".repeat(32), Date.now())).rejects.toThrow();
   });
 
   it("answers no keys for an id that cannot be a partner, without building a secret name from it", async () => {
-    const secrets = new SecretsManagerPartnerSecrets(secretsManagerClient, {
+    const secrets = new SecretsManagerPartnerSecrets(secretsManagerClient(), {
       secretPrefix: resources.env.JUPID_SECRET_PREFIX,
       keyRotationOverlapSeconds: 600,
       cacheSeconds: 0,

@@ -58,7 +58,7 @@ const cli = (argv: string[], options: { tty?: boolean; now?: number } = {}) =>
 
 /** The gateway's own adapter, uncached, exactly as a Lambda would build it. */
 const adapter = () =>
-  new SecretsManagerPartnerSecrets(secretsManagerClient, { secretPrefix: prefix, keyRotationOverlapSeconds: OVERLAP_SECONDS, cacheSeconds: 0 });
+  new SecretsManagerPartnerSecrets(secretsManagerClient(), { secretPrefix: prefix, keyRotationOverlapSeconds: OVERLAP_SECONDS, cacheSeconds: 0 });
 
 let gateway: RunningGateway;
 const firstSecret = randomPartnerSecret();

@@ -18,6 +18,7 @@ import {
   DynamoPartnerStore,
   DynamoReplayGuard,
   DynamoSessionStore,
+  DynamoSignInStore,
   DynamoUsageStore,
   SecretsManagerPartnerSecrets,
 } from "../../lambdas/adapters/aws/index.ts";
@@ -45,7 +46,7 @@ export class ManualClock {
 }
 
 /** The ports that must stay correct under concurrent writers. */
-export type Contender = Pick<Dependencies, "identities" | "replay" | "usage">;
+export type Contender = Pick<Dependencies, "identities" | "replay" | "usage" | "signIns">;
 
 export interface ContractWorld {
   readonly kind: WorldKind;
@@ -158,22 +159,28 @@ function memoryWorld(clock: ManualClock): ContractWorld {
   };
 }
 
+/** The tables a {@link DynamoSignInStore} writes, from the test resources' environment. */
+export function signInTables(env: AwsTestResources["env"]) {
+  return { replay: env.JUPID_TABLE_REPLAY, identities: env.JUPID_TABLE_IDENTITIES, sessions: env.JUPID_TABLE_SESSIONS };
+}
+
 function awsWorld(clock: ManualClock, resources: AwsTestResources): ContractWorld {
   const { env } = resources;
   // The production clients (module scope, endpoint from AWS_ENDPOINT_URL) and no caching,
   // so every change a test makes is visible at once; caching has its own tests.
   const deps: Dependencies = {
-    partners: new DynamoPartnerStore(dynamoDbClient, env.JUPID_TABLE_PARTNERS, 0, clock.read),
-    secrets: new SecretsManagerPartnerSecrets(secretsManagerClient, {
+    partners: new DynamoPartnerStore(dynamoDbClient(), env.JUPID_TABLE_PARTNERS, 0, clock.read),
+    secrets: new SecretsManagerPartnerSecrets(secretsManagerClient(), {
       secretPrefix: env.JUPID_SECRET_PREFIX,
       keyRotationOverlapSeconds: KEY_ROTATION_OVERLAP_SECONDS,
       cacheSeconds: 0,
       clock: clock.read,
     }),
-    identities: new DynamoIdentityStore(dynamoDbClient, env.JUPID_TABLE_IDENTITIES),
-    replay: new DynamoReplayGuard(dynamoDbClient, env.JUPID_TABLE_REPLAY, clock.read),
-    sessions: new DynamoSessionStore(dynamoDbClient, env.JUPID_TABLE_SESSIONS),
-    usage: new DynamoUsageStore(dynamoDbClient, env.JUPID_TABLE_USAGE),
+    identities: new DynamoIdentityStore(dynamoDbClient(), env.JUPID_TABLE_IDENTITIES),
+    replay: new DynamoReplayGuard(dynamoDbClient(), env.JUPID_TABLE_REPLAY, clock.read),
+    sessions: new DynamoSessionStore(dynamoDbClient(), env.JUPID_TABLE_SESSIONS),
+    signIns: new DynamoSignInStore(dynamoDbClient(), signInTables(env), clock.read),
+    usage: new DynamoUsageStore(dynamoDbClient(), env.JUPID_TABLE_USAGE),
     clock: clock.read,
   };
   return {
@@ -228,6 +235,7 @@ function awsWorld(clock: ManualClock, resources: AwsTestResources): ContractWorl
             identities: new DynamoIdentityStore(client, env.JUPID_TABLE_IDENTITIES),
             replay: new DynamoReplayGuard(client, env.JUPID_TABLE_REPLAY, clock.read),
             usage: new DynamoUsageStore(client, env.JUPID_TABLE_USAGE),
+            signIns: new DynamoSignInStore(client, signInTables(env), clock.read),
           })),
         );
       } finally {

@@ -35,3 +35,16 @@ describe("Lambda handler bundles, built as lib/constructs/embed-function.ts buil
     );
   });
 });
+
+describe("what each handler bundles", () => {
+  it("the health handler bundles no AWS SDK at all (it builds no client)", () => {
+    const health = bundles.get("health") as HandlerBundle;
+    const aws = health.breakdown.filter(([input]) => /^@(aws-sdk|smithy|aws)\//.test(input)).map(([input]) => input);
+    expect(aws, "lambdas/handlers/health.ts must not import lambdas/adapters/aws (through runtime.ts or otherwise)").toEqual([]);
+  });
+
+  it.each(HANDLER_NAMES.filter((name) => name !== "health"))("%s bundles the DynamoDB client it uses", (name) => {
+    const bundle = bundles.get(name) as HandlerBundle;
+    expect(bundle.breakdown.map(([input]) => input)).toContain("@aws-sdk/client-dynamodb");
+  });
+});

@@ -194,6 +194,46 @@ describe("keys and signature", () => {
     await expectCode(mintToken("acme", { header: { kid: "gone" } }), "TOKEN_SIGNATURE_INVALID", { keys: rotated });
   });
 
+  it("refuses a signature of the wrong length, shorter or longer, also when it starts with the right MAC", async () => {
+    const token = mintToken("acme");
+    const [h, p, sig] = token.split(".") as [string, string, string];
+    const mac = Buffer.from(sig, "base64url");
+    const variants = [
+      mac.subarray(0, 31), // truncated
+      Buffer.concat([mac, Buffer.from([0])]), // one byte more
+      Buffer.concat([mac, mac]), // HS512-sized
+    ];
+    for (const bytes of variants) {
+      await expectCode(`${h}.${p}.${bytes.toString("base64url")}`, "TOKEN_SIGNATURE_INVALID");
+    }
+  });
+
+  it("refuses a signature that differs from the MAC in its last byte only", async () => {
+    const token = mintToken("acme");
+    const [h, p, sig] = token.split(".") as [string, string, string];
+    const mac = Buffer.from(sig, "base64url");
+    mac[31] = (mac[31] as number) ^ 1;
+    await expectCode(`${h}.${p}.${mac.toString("base64url")}`, "TOKEN_SIGNATURE_INVALID");
+  });
+
+  it("with a kid, verifies against that key even when another key comes first, and reports it", async () => {
+    const three: PartnerKey[] = [
+      { kid: "a", secret: OTHER_SECRET, stage: "current" },
+      { kid: "b", secret: TEST_SECRET, stage: "previous", notAfter: NOW_S + 60 },
+    ];
+    expect(await outcome(mintToken("acme", { header: { kid: "b" } }), { keys: three })).toMatchObject({ ok: true, claims: { kid: "b" } });
+    // The kid picks the key: a token signed with a's secret but naming b is refused.
+    await expectCode(mintToken("acme", { secret: OTHER_SECRET, header: { kid: "b" } }), "TOKEN_SIGNATURE_INVALID", { keys: three });
+  });
+
+  it("caches the HMAC key per key object: a new key under the same kid verifies with its own secret", async () => {
+    const first: PartnerKey = { kid: "k", secret: TEST_SECRET, stage: "current" };
+    expect((await outcome(mintToken("acme"), { keys: [first] })).ok).toBe(true);
+    const replaced: PartnerKey = { kid: "k", secret: OTHER_SECRET, stage: "current" };
+    await expectCode(mintToken("acme"), "TOKEN_SIGNATURE_INVALID", { keys: [replaced] });
+    expect((await outcome(mintToken("acme", { secret: OTHER_SECRET }), { keys: [replaced] })).ok).toBe(true);
+  });
+
   it("refuses everything when the partner has no key", async () => {
     await expectCode(mintToken("acme"), "TOKEN_SIGNATURE_INVALID", { keys: [] });
   });

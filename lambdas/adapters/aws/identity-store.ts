@@ -9,8 +9,79 @@ import type { IdentityStore, JupidUser, LoginProfile } from "../../ports/index.t
 import { CorruptItemError, type Item, num, readNumber, readOptionalString, readString, str } from "./attributes.ts";
 
 const PROFILE = "PROFILE";
-const mapKey = (partnerId: string, sub: string): Item => ({ pk: str(`MAP#${partnerId}`), sk: str(sub) });
+/** The key of the mapping item of `(partnerId, sub)`. */
+export const mapKey = (partnerId: string, sub: string): Item => ({ pk: str(`MAP#${partnerId}`), sk: str(sub) });
 const userKey = (userId: string): Item => ({ pk: str(`USER#${userId}`), sk: str(PROFILE) });
+
+/** The mapping and profile items a first login creates, each on condition it does not exist yet. */
+export function creationPuts(tableName: string, profile: LoginProfile, userId: string, now: number) {
+  const user: JupidUser = {
+    userId,
+    partnerId: profile.partnerId,
+    sub: profile.sub,
+    ...(profile.email === undefined ? {} : { email: profile.email }),
+    ...(profile.name === undefined ? {} : { name: profile.name }),
+    ...(profile.payload === undefined ? {} : { payload: profile.payload }),
+    createdAt: now,
+    lastLoginAt: now,
+  };
+  const userItem: Item = {
+    ...userKey(userId),
+    partnerId: str(profile.partnerId),
+    sub: str(profile.sub),
+    createdAt: num(now),
+    lastLoginAt: num(now),
+  };
+  if (profile.email !== undefined) userItem.email = str(profile.email);
+  if (profile.name !== undefined) userItem.name = str(profile.name);
+  if (profile.payload !== undefined) userItem.payload = str(JSON.stringify(profile.payload));
+  const puts = [
+    {
+      TableName: tableName,
+      // The first-login email rides on the mapping too (it never changes), so that a sign-in's
+      // one mapping read knows everything the first workspace view shows.
+      Item: { ...mapKey(profile.partnerId, profile.sub), userId: str(userId), ...(profile.email === undefined ? {} : { email: str(profile.email) }) },
+      ConditionExpression: "attribute_not_exists(pk)",
+    },
+    { TableName: tableName, Item: userItem, ConditionExpression: "attribute_not_exists(pk)" },
+  ] as const;
+  return { user, puts };
+}
+
+/**
+ * The update a returning login makes to its user: name, payload and
+ * lastLoginAt from the token (the email never changes), on condition the
+ * profile exists and belongs to this `(partnerId, sub)`, so that a mapping
+ * can never create a partial profile.
+ */
+export function returningLoginUpdate(tableName: string, userId: string, profile: LoginProfile, now: number) {
+  const set = ["#lastLoginAt = :now"];
+  const remove: string[] = [];
+  const values: Item = { ":now": num(now) };
+  if (profile.name === undefined) remove.push("#name");
+  else {
+    set.push("#name = :name");
+    values[":name"] = str(profile.name);
+  }
+  if (profile.payload === undefined) remove.push("#payload");
+  else {
+    set.push("#payload = :payload");
+    values[":payload"] = str(JSON.stringify(profile.payload));
+  }
+  return {
+    TableName: tableName,
+    Key: userKey(userId),
+    UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
+    ConditionExpression: "attribute_exists(pk) AND #partnerId = :partnerId AND #sub = :sub",
+    ExpressionAttributeNames: { "#name": "name", "#sub": "sub", "#partnerId": "partnerId", "#payload": "payload", "#lastLoginAt": "lastLoginAt" },
+    ExpressionAttributeValues: { ...values, ":partnerId": str(profile.partnerId), ":sub": str(profile.sub) },
+  };
+}
+
+/** The user id a mapping item points at. */
+export function mappedUserId(item: Item, tableName: string): string {
+  return readString(item, "userId", tableName);
+}
 
 /** How often a login is retried when DynamoDB cancels a transaction for a conflicting one in flight. */
 const MAX_ATTEMPTS = 8;
@@ -71,7 +142,7 @@ export class DynamoIdentityStore implements IdentityStore {
         ProjectionExpression: "userId",
       }),
     );
-    return Item ? readString(Item, "userId", this.tableName) : undefined;
+    return Item ? mappedUserId(Item, this.tableName) : undefined;
   }
 
   private async create(
@@ -79,41 +150,9 @@ export class DynamoIdentityStore implements IdentityStore {
     userId: string,
     now: number,
   ): Promise<{ kind: "created"; user: JupidUser } | { kind: "mapping-exists" | "user-id-taken" | "conflict" }> {
-    const user: JupidUser = {
-      userId,
-      partnerId: profile.partnerId,
-      sub: profile.sub,
-      ...(profile.email === undefined ? {} : { email: profile.email }),
-      ...(profile.name === undefined ? {} : { name: profile.name }),
-      ...(profile.payload === undefined ? {} : { payload: profile.payload }),
-      createdAt: now,
-      lastLoginAt: now,
-    };
-    const userItem: Item = {
-      ...userKey(userId),
-      partnerId: str(profile.partnerId),
-      sub: str(profile.sub),
-      createdAt: num(now),
-      lastLoginAt: num(now),
-    };
-    if (profile.email !== undefined) userItem.email = str(profile.email);
-    if (profile.name !== undefined) userItem.name = str(profile.name);
-    if (profile.payload !== undefined) userItem.payload = str(JSON.stringify(profile.payload));
+    const { user, puts } = creationPuts(this.tableName, profile, userId, now);
     try {
-      await this.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...mapKey(profile.partnerId, profile.sub), userId: str(userId) },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-            { Put: { TableName: this.tableName, Item: userItem, ConditionExpression: "attribute_not_exists(pk)" } },
-          ],
-        }),
-      );
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: puts.map((Put) => ({ Put })) }));
       return { kind: "created", user };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -126,30 +165,8 @@ export class DynamoIdentityStore implements IdentityStore {
   }
 
   private async updateExisting(userId: string, profile: LoginProfile, now: number): Promise<JupidUser> {
-    const set = ["#lastLoginAt = :now"];
-    const remove: string[] = [];
-    const values: Item = { ":now": num(now) };
-    if (profile.name === undefined) remove.push("#name");
-    else {
-      set.push("#name = :name");
-      values[":name"] = str(profile.name);
-    }
-    if (profile.payload === undefined) remove.push("#payload");
-    else {
-      set.push("#payload = :payload");
-      values[":payload"] = str(JSON.stringify(profile.payload));
-    }
     const { Attributes } = await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: userKey(userId),
-        UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
-        // Never create a partial profile: the mapping points at a user that must exist.
-        ConditionExpression: "attribute_exists(pk) AND #partnerId = :partnerId AND #sub = :sub",
-        ExpressionAttributeNames: { "#name": "name", "#sub": "sub", "#partnerId": "partnerId", "#payload": "payload", "#lastLoginAt": "lastLoginAt" },
-        ExpressionAttributeValues: { ...values, ":partnerId": str(profile.partnerId), ":sub": str(profile.sub) },
-        ReturnValues: "ALL_NEW",
-      }),
+      new UpdateItemCommand({ ...returningLoginUpdate(this.tableName, userId, profile, now), ReturnValues: "ALL_NEW" }),
     );
     if (!Attributes) throw new CorruptItemError(`${this.tableName}: update of user ${userId} returned no item`);
     return this.toUser(Attributes);

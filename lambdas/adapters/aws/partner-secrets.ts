@@ -1,4 +1,6 @@
 import {
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   GetSecretValueCommand,
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
@@ -24,6 +26,13 @@ export interface SecretsManagerPartnerSecretsOptions {
  * rotation (PutSecretValue) AWSPREVIOUS is the previous key, accepted until
  * the current version's CreatedDate + the rotation overlap. `kid` = VersionId.
  * Keys are cached, never fetched per request; secret values are never logged.
+ *
+ * A load asks for AWSCURRENT's value and, in parallel, DescribeSecret for
+ * the stages; only when a previous version exists is it fetched (by its
+ * VersionId). So a partner that never rotated costs one round trip of two
+ * calls and no failing one (asking for AWSPREVIOUS would answer
+ * ResourceNotFoundException); a rotated partner costs a second round trip
+ * (ADR 0011).
  */
 export class SecretsManagerPartnerSecrets implements PartnerSecrets {
   private readonly cache: TtlCache<readonly PartnerKey[]>;
@@ -41,11 +50,22 @@ export class SecretsManagerPartnerSecrets implements PartnerSecrets {
   }
 
   private async load(secretId: string): Promise<readonly PartnerKey[]> {
-    const [current, previous] = await Promise.all([this.version(secretId, "AWSCURRENT"), this.version(secretId, "AWSPREVIOUS")]);
-    if (current?.SecretString === undefined || current.VersionId === undefined) return [];
-    const keys: PartnerKey[] = [{ kid: current.VersionId, secret: current.SecretString, stage: "current" }];
-    // A rotation between the two reads can make both name one version; that is no previous key.
-    if (previous?.SecretString !== undefined && previous.VersionId !== undefined && previous.VersionId !== current.VersionId) {
+    for (let attempt = 1; ; attempt++) {
+      const [current, described] = await Promise.all([this.version(secretId, { VersionStage: "AWSCURRENT" }), this.describe(secretId)]);
+      if (current?.SecretString === undefined || current.VersionId === undefined) return [];
+      const stages = Object.entries(described?.VersionIdsToStages ?? {});
+      const describedCurrent = stages.find(([, names]) => names.includes("AWSCURRENT"))?.[0];
+      if (describedCurrent !== current.VersionId) {
+        // A rotation between the two calls: the stages describe another moment than the value. Ask again.
+        if (attempt < 3) continue;
+        throw new Error(`secret ${secretId}: AWSCURRENT kept moving while its keys were loaded`);
+      }
+      const keys: PartnerKey[] = [{ kid: current.VersionId, secret: current.SecretString, stage: "current" }];
+      const previousId = stages.find(([id, names]) => names.includes("AWSPREVIOUS") && id !== current.VersionId)?.[0];
+      if (previousId === undefined) return keys;
+      const previous = await this.version(secretId, { VersionId: previousId });
+      // Deleted in between (an overlap ended early): no previous key.
+      if (previous?.SecretString === undefined || previous.VersionId === undefined) return keys;
       const createdAt = current.CreatedDate?.getTime();
       if (createdAt === undefined) {
         throw new Error(`secret ${secretId}: AWSCURRENT has no CreatedDate, cannot bound the previous key`);
@@ -56,14 +76,28 @@ export class SecretsManagerPartnerSecrets implements PartnerSecrets {
         stage: "previous",
         notAfter: Math.floor(createdAt / 1000) + this.options.keyRotationOverlapSeconds,
       });
+      return keys;
     }
-    return keys;
   }
 
-  /** One staged version, or undefined when the secret or the stage does not exist. */
-  private async version(secretId: string, stage: string): Promise<GetSecretValueCommandOutput | undefined> {
+  /** The secret's versions and their stages, or undefined when the secret does not exist. */
+  private async describe(secretId: string): Promise<DescribeSecretCommandOutput | undefined> {
     try {
-      return await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+      return await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    } catch (error) {
+      if (errorName(error) === "ResourceNotFoundException") return undefined;
+      throw new Error(`secret ${secretId} (describe): ${errorName(error) ?? "unknown error"}`, { cause: error });
+    }
+  }
+
+  /** One version (by stage or id), or undefined when the secret or the version does not exist. */
+  private async version(
+    secretId: string,
+    which: { VersionStage: string } | { VersionId: string },
+  ): Promise<GetSecretValueCommandOutput | undefined> {
+    const stage = "VersionStage" in which ? which.VersionStage : "previous version";
+    try {
+      return await this.client.send(new GetSecretValueCommand({ SecretId: secretId, ...which }));
     } catch (error) {
       if (errorName(error) === "ResourceNotFoundException") return undefined;
       // Only the error name travels on: SDK errors never carry the value, but be explicit about it.

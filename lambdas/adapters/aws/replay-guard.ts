@@ -3,6 +3,22 @@ import type { ReplayGuard } from "../../ports/index.ts";
 import { num, str } from "./attributes.ts";
 
 /**
+ * The conditional put that claims `(partnerId, jti)` until `expiresAt`: it
+ * succeeds when the jti was never claimed or its window has passed (TTL
+ * deletes lazily, up to days later).
+ */
+export function replayClaimPut(tableName: string, partnerId: string, jti: string, expiresAt: number, nowSeconds: number) {
+  return {
+    TableName: tableName,
+    // Partner ids never contain "#", so the key is unambiguous whatever the jti holds.
+    Item: { key: str(`${partnerId}#${jti}`), expiresAt: num(expiresAt) },
+    ConditionExpression: "attribute_not_exists(#key) OR #expiresAt < :now",
+    ExpressionAttributeNames: { "#key": "key", "#expiresAt": "expiresAt" },
+    ExpressionAttributeValues: { ":now": num(nowSeconds) },
+  };
+}
+
+/**
  * Single use of `(partnerId, jti)`: one conditional PutItem per claim, so of
  * any number of concurrent claims exactly one succeeds. TTL deletes items
  * after `expiresAt`, but lazily (up to days later), so an item whose window
@@ -18,14 +34,7 @@ export class DynamoReplayGuard implements ReplayGuard {
   async claim(partnerId: string, jti: string, expiresAt: number): Promise<boolean> {
     try {
       await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          // Partner ids never contain "#", so the key is unambiguous whatever the jti holds.
-          Item: { key: str(`${partnerId}#${jti}`), expiresAt: num(expiresAt) },
-          ConditionExpression: "attribute_not_exists(#key) OR #expiresAt < :now",
-          ExpressionAttributeNames: { "#key": "key", "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":now": num(Math.floor(this.clock() / 1000)) },
-        }),
+        new PutItemCommand(replayClaimPut(this.tableName, partnerId, jti, expiresAt, Math.floor(this.clock() / 1000))),
       );
       return true;
     } catch (error) {

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -6,9 +7,70 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { SHELL_MODES, type ShellMode } from "../../../config/schema.ts";
+import { SHELL_MODES } from "../../../config/schema.ts";
 import type { Session, SessionStore } from "../../ports/index.ts";
-import { bool, CorruptItemError, num, readBoolean, readNumber, readOptionalString, readString, str } from "./attributes.ts";
+import { CorruptItemError, type Item, num, readNumber, str } from "./attributes.ts";
+
+type KindOf<T> = T extends string ? "S" : T extends number ? "N" : T extends boolean ? "BOOL" : never;
+/** `"S"` for a required string, `"S?"` for an optional one; likewise `N` (number) and `BOOL`. */
+type AttributeSpec<T> = undefined extends T ? `${KindOf<Exclude<T, undefined>>}?` : KindOf<T>;
+
+/**
+ * The session item, field by field: every {@link Session} field is stored
+ * under its own name with this DynamoDB type. The one description of the
+ * record format — {@link sessionItem} writes it and {@link readSessionItem}
+ * reads it, for the session store and for the sign-in transaction alike — and
+ * a Session field missing here (or with the wrong type) is a compile error.
+ */
+export const SESSION_ATTRIBUTES: { readonly [K in keyof Required<Session>]: AttributeSpec<Session[K]> } = {
+  idHash: "S",
+  userId: "S",
+  partnerId: "S",
+  shell: "S",
+  chat: "BOOL",
+  createdAt: "N",
+  expiresAt: "N",
+  lastSeenAt: "N",
+  jkt: "S?",
+};
+
+const SESSION_FIELDS = Object.entries(SESSION_ATTRIBUTES) as ReadonlyArray<[keyof Session, string]>;
+
+/** The DynamoDB item of `session` (absent optional fields are not written). */
+export function sessionItem(session: Session): Item {
+  const item: Item = {};
+  for (const [name, spec] of SESSION_FIELDS) {
+    const value = session[name];
+    if (value === undefined) continue;
+    const kind = spec.replace("?", "");
+    item[name] = kind === "S" ? { S: String(value) } : kind === "N" ? { N: String(value) } : { BOOL: value === true };
+  }
+  return item;
+}
+
+/** The session in a stored item; a missing required attribute or a wrong type is a {@link CorruptItemError}. */
+export function readSessionItem(stored: Item, table: string): Session {
+  // Sessions written before the idle timeout existed count as last seen at creation.
+  const item: Item = stored.lastSeenAt === undefined && stored.createdAt ? { ...stored, lastSeenAt: stored.createdAt } : stored;
+  const session: Record<string, unknown> = {};
+  for (const [name, spec] of SESSION_FIELDS) {
+    const optional = spec.endsWith("?");
+    const kind = spec.replace("?", "") as "S" | "N" | "BOOL";
+    const attribute: AttributeValue | undefined = item[name];
+    if (attribute === undefined) {
+      if (optional) continue;
+      throw new CorruptItemError(`${table}: attribute "${name}" is missing`);
+    }
+    if (kind === "N") session[name] = readNumber(item, name, table);
+    else if (kind === "S" && attribute.S !== undefined) session[name] = attribute.S;
+    else if (kind === "BOOL" && attribute.BOOL !== undefined) session[name] = attribute.BOOL;
+    else throw new CorruptItemError(`${table}: attribute "${name}" is not of type ${kind}`);
+  }
+  if (!(SHELL_MODES as readonly unknown[]).includes(session.shell)) {
+    throw new CorruptItemError(`${table}: shell "${String(session.shell)}" is not a shell mode`);
+  }
+  return session as unknown as Session;
+}
 
 /**
  * Sessions keyed by the SHA-256 of their id, with a TTL on `expiresAt`.
@@ -21,22 +83,7 @@ export class DynamoSessionStore implements SessionStore {
   ) {}
 
   async put(session: Session): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          idHash: str(session.idHash),
-          userId: str(session.userId),
-          partnerId: str(session.partnerId),
-          shell: str(session.shell),
-          chat: bool(session.chat),
-          createdAt: num(session.createdAt),
-          expiresAt: num(session.expiresAt),
-          lastSeenAt: num(session.lastSeenAt),
-          ...(session.jkt ? { jkt: str(session.jkt) } : {}),
-        },
-      }),
-    );
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: sessionItem(session) }));
   }
 
   async get(idHash: string, now: number): Promise<Session | undefined> {
@@ -45,27 +92,8 @@ export class DynamoSessionStore implements SessionStore {
       new GetItemCommand({ TableName: this.tableName, Key: { idHash: str(idHash) }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    const table = this.tableName;
-    const expiresAt = readNumber(Item, "expiresAt", table);
-    if (expiresAt <= Math.floor(now / 1000)) return undefined;
-    const shell = readString(Item, "shell", table);
-    if (!(SHELL_MODES as readonly string[]).includes(shell)) {
-      throw new CorruptItemError(`${table}: shell "${shell}" is not a shell mode`);
-    }
-    const createdAt = readNumber(Item, "createdAt", table);
-    const jkt = readOptionalString(Item, "jkt", table);
-    return {
-      idHash: readString(Item, "idHash", table),
-      userId: readString(Item, "userId", table),
-      partnerId: readString(Item, "partnerId", table),
-      shell: shell as ShellMode,
-      chat: readBoolean(Item, "chat", table),
-      createdAt,
-      expiresAt,
-      // Sessions written before the idle timeout existed count as last seen at creation.
-      lastSeenAt: Item.lastSeenAt ? readNumber(Item, "lastSeenAt", table) : createdAt,
-      ...(jkt ? { jkt } : {}),
-    };
+    const session = readSessionItem(Item, this.tableName);
+    return session.expiresAt <= Math.floor(now / 1000) ? undefined : session;
   }
 
   async touch(idHash: string, lastSeenAt: number): Promise<void> {

@@ -17,6 +17,9 @@ import type {
   ReplayGuard,
   Session,
   SessionStore,
+  SignInOutcome,
+  SignInRecord,
+  SignInStore,
   UsageStore,
 } from "../../ports/index.ts";
 
@@ -57,6 +60,10 @@ export class MemoryIdentityStore implements IdentityStore {
   private readonly users = new Map<string, JupidUser>();
 
   async recordLogin(profile: LoginProfile, newUserId: string, now: number): Promise<{ user: JupidUser; created: boolean }> {
+    return this.recordLoginNow(profile, newUserId, now);
+  }
+  /** {@link recordLogin} without a promise, for {@link MemorySignInStore}'s single synchronous step. */
+  recordLoginNow(profile: LoginProfile, newUserId: string, now: number): { user: JupidUser; created: boolean } {
     const key = mappingKey(profile.partnerId, profile.sub);
     const existingId = this.mappings.get(key);
     const existing = existingId === undefined ? undefined : this.users.get(existingId);
@@ -100,6 +107,10 @@ export class MemoryReplayGuard implements ReplayGuard {
   private readonly seen = new Map<string, number>();
   constructor(private readonly clock: () => number) {}
   async claim(partnerId: string, jti: string, expiresAt: number): Promise<boolean> {
+    return this.claimNow(partnerId, jti, expiresAt);
+  }
+  /** {@link claim} without a promise, for {@link MemorySignInStore}'s single synchronous step. */
+  claimNow(partnerId: string, jti: string, expiresAt: number): boolean {
     const key = `${partnerId}\u0000${jti}`;
     const nowSeconds = Math.floor(this.clock() / 1000);
     const until = this.seen.get(key);
@@ -119,6 +130,9 @@ export class MemoryReplayGuard implements ReplayGuard {
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Session>();
   async put(session: Session): Promise<void> {
+    this.putNow(session);
+  }
+  putNow(session: Session): void {
     this.sessions.set(session.idHash, session);
   }
   async get(idHash: string, now: number): Promise<Session | undefined> {
@@ -143,6 +157,24 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/** A sign-in on the three memory stores in one synchronous step, so nothing can interleave with it. */
+export class MemorySignInStore implements SignInStore {
+  constructor(
+    private readonly replay: MemoryReplayGuard,
+    private readonly identities: MemoryIdentityStore,
+    private readonly sessions: MemorySessionStore,
+  ) {}
+  async recordSignIn(record: SignInRecord): Promise<SignInOutcome> {
+    const { login } = record;
+    if (!this.replay.claimNow(login.partnerId, record.replay.jti, record.replay.expiresAt)) return { kind: "replayed" };
+    const { user, created } = this.identities.recordLoginNow(login, record.newUserId, record.now);
+    const session: Session = { ...record.session, userId: user.userId };
+    this.sessions.putNow(session);
+    const email = user.email === undefined ? {} : { email: user.email };
+    return { kind: "signed-in", user: { userId: user.userId, partnerId: user.partnerId, sub: user.sub, ...email }, created, session };
+  }
+}
+
 export class MemoryUsageStore implements UsageStore {
   private readonly counters = new Map<string, number>();
   async add(userId: string, metric: string, amount: number): Promise<number> {
@@ -160,6 +192,7 @@ export interface MemoryDependencies extends Dependencies {
   readonly partners: MemoryPartnerStore;
   readonly secrets: MemoryPartnerSecrets;
   readonly identities: MemoryIdentityStore;
+  readonly replay: MemoryReplayGuard;
   readonly sessions: MemorySessionStore;
 }
 
@@ -168,12 +201,16 @@ export function createMemoryDependencies(
   config: Pick<EnvironmentConfig, "partners">,
   clock: () => number = Date.now,
 ): MemoryDependencies {
+  const identities = new MemoryIdentityStore();
+  const replay = new MemoryReplayGuard(clock);
+  const sessions = new MemorySessionStore();
   return {
     partners: new MemoryPartnerStore(config.partners),
     secrets: new MemoryPartnerSecrets(),
-    identities: new MemoryIdentityStore(),
-    replay: new MemoryReplayGuard(clock),
-    sessions: new MemorySessionStore(),
+    identities,
+    replay,
+    sessions,
+    signIns: new MemorySignInStore(replay, identities, sessions),
     usage: new MemoryUsageStore(),
     clock,
   };
