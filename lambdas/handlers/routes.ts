@@ -3,7 +3,7 @@
  * CDK stack builds its API Gateway resources from it, so the two cannot drift.
  * `handler` names the entry file lambdas/handlers/<handler>.ts.
  */
-export type HandlerName = "health" | "embed-page" | "session" | "enter" | "internal" | "workspace";
+export type HandlerName = "health" | "embed-page" | "session" | "enter" | "oidc" | "internal" | "workspace";
 
 export interface Route {
   /** API Gateway resource path, with `{param}` and `{proxy+}` templates. */
@@ -19,6 +19,9 @@ export const ROUTES: readonly Route[] = [
   { path: "/embed/{partnerId}", methods: ["GET"], handler: "embed-page", auth: "none" },
   { path: "/embed/{partnerId}/session", methods: ["GET", "POST", "DELETE"], handler: "session", auth: "none" },
   { path: "/partner/{partnerId}/enter", methods: ["GET", "POST"], handler: "enter", auth: "none" },
+  { path: "/partner/{partnerId}/oidc/login", methods: ["GET", "POST"], handler: "oidc", auth: "none" },
+  { path: "/partner/{partnerId}/oidc/callback", methods: ["GET"], handler: "oidc", auth: "none" },
+  { path: "/partner/{partnerId}/oidc/backchannel-logout", methods: ["POST"], handler: "oidc", auth: "none" },
   { path: "/internal/sessions/resolve", methods: ["POST"], handler: "internal", auth: "iam" },
   { path: "/internal/usage", methods: ["POST"], handler: "internal", auth: "iam" },
   { path: "/internal/entitlements/{userId}", methods: ["GET"], handler: "internal", auth: "iam" },

@@ -17,6 +17,7 @@ import { createEmbedPageHandler } from "../handlers/embed-page.ts";
 import { createEnterHandler } from "../handlers/enter.ts";
 import { createHealthHandler } from "../handlers/health.ts";
 import { createInternalHandler } from "../handlers/internal.ts";
+import { createOidcHandler } from "../handlers/oidc.ts";
 import { type HandlerName, matchRoute } from "../handlers/routes.ts";
 import type { Runtime } from "../handlers/runtime.ts";
 import { createSessionHandler } from "../handlers/session.ts";
@@ -41,6 +42,10 @@ export interface GatewayOptions {
   readonly clock?: () => number;
   /** Ports to use instead of fresh in-memory ones (e.g. the AWS adapters in a benchmark). */
   readonly deps?: Runtime["deps"];
+  /** `{partnerId: secret}`: OIDC client secrets for the in-memory ports. */
+  readonly oidcClientSecrets?: Readonly<Record<string, string>>;
+  /** HTTP to OpenID providers (tests count and tamper with it); global fetch when absent. */
+  readonly providerFetch?: Runtime["deps"]["providerFetch"];
   readonly sdkDir?: string;
 }
 
@@ -60,8 +65,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const memory = options.deps ? undefined : createMemoryDependencies(options.config, options.clock);
   if (memory) {
     for (const [partnerId, secret] of Object.entries(options.secrets)) memory.secrets.setCurrent(partnerId, secret, "local");
+    for (const [partnerId, secret] of Object.entries(options.oidcClientSecrets ?? {})) memory.secrets.setOidcClientSecret(partnerId, secret);
   }
-  const deps = options.deps ?? (memory as MemoryDependencies);
+  const baseDeps = options.deps ?? (memory as MemoryDependencies);
+  const deps = options.providerFetch ? { ...baseDeps, providerFetch: options.providerFetch } : baseDeps;
 
   let runtime: Runtime | undefined;
   const getRuntime = () => {
@@ -73,6 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     "embed-page": createEmbedPageHandler(getRuntime),
     session: createSessionHandler(getRuntime),
     enter: createEnterHandler(getRuntime),
+    oidc: createOidcHandler(getRuntime),
     internal: createInternalHandler(getRuntime),
     workspace: createWorkspaceHandler(getRuntime),
   };
@@ -232,11 +240,19 @@ function lambdaContext(name: string): Context {
 
 function send(
   res: ServerResponse,
-  result: { statusCode: number; headers?: Record<string, unknown>; body: string; isBase64Encoded?: boolean },
+  result: {
+    statusCode: number;
+    headers?: Record<string, unknown>;
+    multiValueHeaders?: Record<string, unknown[]>;
+    body: string;
+    isBase64Encoded?: boolean;
+  },
   headOnly = false,
 ): void {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  // Like API Gateway: multiValueHeaders (several Set-Cookie) are sent as repeated headers.
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
   res.writeHead(result.statusCode, headers);
   if (headOnly) return void res.end();
   res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);

@@ -14,11 +14,14 @@ const GET = "dynamodb:GetItem";
 const PUT = "dynamodb:PutItem";
 const UPDATE = "dynamodb:UpdateItem";
 const DELETE = "dynamodb:DeleteItem";
+const QUERY = "dynamodb:Query";
 
 /** What one handler may do: DynamoDB actions per table, and whether it reads partner keys. */
 export interface FunctionAccess {
   readonly tables: Partial<Readonly<Record<TableName, readonly string[]>>>;
   readonly partnerKeys: boolean;
+  /** Reads partners' OIDC client secrets (`<prefix><partnerId>/oidc-client`, created by the operator CLI). */
+  readonly oidcClientSecrets?: boolean;
 }
 
 /**
@@ -40,6 +43,12 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
     tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [PUT] },
     partnerKeys: true,
   },
+  oidc: {
+    // callback signs in (nonce single use, identity, session); back-channel logout queries the byUser index and deletes.
+    tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [PUT, QUERY, DELETE] },
+    partnerKeys: false,
+    oidcClientSecrets: true,
+  },
   internal: {
     tables: { partners: [GET], identities: [GET], sessions: [GET], usage: [GET, UPDATE] },
     partnerKeys: false,
@@ -52,6 +61,7 @@ const DESCRIPTIONS: Readonly<Record<HandlerName, string>> = {
   "embed-page": "GET /embed/{partnerId}: iframe bootstrap page",
   session: "GET|POST|DELETE /embed/{partnerId}/session: token sign-in, session check, sign-out",
   enter: "GET|POST /partner/{partnerId}/enter: redirect integration",
+  oidc: "/partner/{partnerId}/oidc/*: OpenID Connect login, callback and back-channel logout",
   internal: "/internal/*: session resolution, usage and entitlements for the Jupid app (IAM)",
   workspace: "GET /app/*: stub workspace",
 };
@@ -107,6 +117,7 @@ export class Functions extends Construct {
         props.tables[table].grant(fn.role, ...actions);
       }
       if (access.partnerKeys) props.secrets.grantRead(fn.role);
+      if (access.oidcClientSecrets) props.secrets.grantReadOidcClientSecrets(fn.role, props.config.partners);
       functions[name] = fn;
     }
     this.functions = functions;

@@ -45,6 +45,7 @@ interface TableSpec {
   readonly partitionKey: string;
   readonly sortKey?: string;
   readonly ttlAttribute?: string;
+  readonly index?: { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
 }
 
 /** Mirrors the brief's table list (team-brief.md "AWS resources"); the CDK data construct must match it. */
@@ -52,7 +53,13 @@ export const TABLE_SPECS: readonly TableSpec[] = [
   { envName: "JUPID_TABLE_PARTNERS", suffix: "partners", partitionKey: "id" },
   { envName: "JUPID_TABLE_IDENTITIES", suffix: "identities", partitionKey: "pk", sortKey: "sk" },
   { envName: "JUPID_TABLE_REPLAY", suffix: "replay", partitionKey: "key", ttlAttribute: "expiresAt" },
-  { envName: "JUPID_TABLE_SESSIONS", suffix: "sessions", partitionKey: "idHash", ttlAttribute: "expiresAt" },
+  {
+    envName: "JUPID_TABLE_SESSIONS",
+    suffix: "sessions",
+    partitionKey: "idHash",
+    ttlAttribute: "expiresAt",
+    index: { name: "byUser", partitionKey: "userId", sortKey: "partnerId" },
+  },
   { envName: "JUPID_TABLE_USAGE", suffix: "usage", partitionKey: "userId", sortKey: "metric" },
 ];
 
@@ -115,8 +122,27 @@ export async function createAwsTestResources(label: string): Promise<AwsTestReso
         new CreateTableCommand({
           TableName: tableName,
           KeySchema: keys,
-          AttributeDefinitions: attributes,
+          AttributeDefinitions: [
+            ...attributes,
+            ...(spec.index
+              ? [spec.index.partitionKey, spec.index.sortKey].map((name) => ({ AttributeName: name, AttributeType: "S" as const }))
+              : []),
+          ],
           BillingMode: "PAY_PER_REQUEST",
+          ...(spec.index
+            ? {
+                GlobalSecondaryIndexes: [
+                  {
+                    IndexName: spec.index.name,
+                    KeySchema: [
+                      { AttributeName: spec.index.partitionKey, KeyType: "HASH" as const },
+                      { AttributeName: spec.index.sortKey, KeyType: "RANGE" as const },
+                    ],
+                    Projection: { ProjectionType: "ALL" as const },
+                  },
+                ],
+              }
+            : {}),
         }),
       );
       await waitUntilTableExists({ client: dynamodb, maxWaitTime: 60, minDelay: 1 }, { TableName: tableName });

@@ -1,7 +1,11 @@
-import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { SHELL_MODES, type ShellMode } from "../../../config/schema.ts";
 import type { Session, SessionStore } from "../../ports/index.ts";
 import { bool, CorruptItemError, num, readBoolean, readNumber, readString, str } from "./attributes.ts";
+
+/** The sessions table's index on `userId` (sort key `partnerId`), used by back-channel logout. */
+export const SESSIONS_BY_USER_INDEX = "byUser";
 
 /**
  * Sessions keyed by the SHA-256 of their id, with a TTL on `expiresAt`.
@@ -56,5 +60,29 @@ export class DynamoSessionStore implements SessionStore {
 
   async delete(idHash: string): Promise<void> {
     await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { idHash: str(idHash) } }));
+  }
+
+  async deleteForUser(partnerId: string, userId: string): Promise<number> {
+    // The index is eventually consistent: a session written a moment ago may be
+    // missed. Back-channel logout arrives long after the sign-in that wrote it.
+    let deleted = 0;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: SESSIONS_BY_USER_INDEX,
+          KeyConditionExpression: "userId = :user AND partnerId = :partner",
+          ExpressionAttributeValues: { ":user": str(userId), ":partner": str(partnerId) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        await this.delete(readString(item, "idHash", this.tableName));
+        deleted++;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return deleted;
   }
 }
