@@ -13,16 +13,29 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BuildOptions, build } from "esbuild";
 import { LAMBDA_MODULE_ALIASES } from "../lambdas/bundling.ts";
+import { type HandlerName, HANDLER_NAMES as ROUTE_HANDLER_NAMES } from "../lambdas/handlers/routes.ts";
 import { ESM_REQUIRE_BANNER, LAMBDA_RUNTIME } from "../lib/constructs/embed-function.ts";
 import type { Measurement, Row } from "./report.ts";
 import { kb, ms, ratio, summarize } from "./stats.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..");
-export const HANDLER_NAMES = ["embed-page", "session", "enter", "internal", "workspace", "health"] as const;
-export type HandlerEntry = (typeof HANDLER_NAMES)[number];
+// Every handler of the route table (lambdas/handlers/routes.ts), so a new route group is measured and budgeted.
+export const HANDLER_NAMES: readonly HandlerName[] = ROUTE_HANDLER_NAMES;
+export type HandlerEntry = HandlerName;
 
 /** Each handler bundle's minified size must stay within this (test/unit/budgets.test.ts). */
 export const LAMBDA_BUNDLE_BUDGET_BYTES = 300 * 1024;
+/**
+ * Handlers allowed more, each with its reason. `oidc`: a certified relying
+ * party library (oauth4webapi, ~20 KB) plus jose's JWKS verification on top of
+ * what every handler carries (docs/adr/0010-oidc-entrypoint.md).
+ */
+export const LAMBDA_BUNDLE_BUDGET_OVERRIDES: Partial<Record<HandlerName, number>> = { oidc: 320 * 1024 };
+
+/** The budget of one handler's bundle. */
+export function bundleBudget(name: HandlerName): number {
+  return LAMBDA_BUNDLE_BUDGET_OVERRIDES[name] ?? LAMBDA_BUNDLE_BUDGET_BYTES;
+}
 /** Goal for cold module init (not a test: timings never fail tests). */
 export const LAMBDA_INIT_GOAL_MS = 80;
 
@@ -168,9 +181,9 @@ export async function measureLambdaBundles(options: LambdaOptions = {}): Promise
       name: `lambda ${bundle.name}: size (min)`,
       median: kb(bundle.bytes),
       p99: "—",
-      ratio: ratio(bundle.bytes, LAMBDA_BUNDLE_BUDGET_BYTES, "budget"),
-      goal: "≤ 300 KB",
-      pass: bundle.bytes <= LAMBDA_BUNDLE_BUDGET_BYTES,
+      ratio: ratio(bundle.bytes, bundleBudget(bundle.name), "budget"),
+      goal: `≤ ${bundleBudget(bundle.name) / 1024} KB`,
+      pass: bundle.bytes <= bundleBudget(bundle.name),
       value: bundle.bytes,
       unit: "bytes",
     });

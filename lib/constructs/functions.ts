@@ -1,12 +1,13 @@
 import type { RemovalPolicy } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config/schema.ts";
 import type { GatewaySettings } from "../../lambdas/core/settings.ts";
 import { HANDLER_NAMES, type HandlerName } from "../../lambdas/handlers/routes.ts";
-import { TABLE_NAMES, type TableName, tableEnvName } from "./data.ts";
+import { TABLE_NAMES, TABLE_SPECS, type TableName, tableEnvName } from "./data.ts";
 import { EmbedFunction } from "./embed-function.ts";
 import type { PartnerSecrets } from "./partner-secrets.ts";
 
@@ -114,7 +115,14 @@ export class Functions extends Construct {
       });
       const access = FUNCTION_ACCESS[name];
       for (const [table, actions] of Object.entries(access.tables) as [TableName, readonly string[]][]) {
-        props.tables[table].grant(fn.role, ...actions);
+        // Named ARNs instead of Table.grant, which adds `<table>/index/*` to every grant once a table has an index.
+        const { tableArn } = props.tables[table];
+        const itemActions = actions.filter((action) => action !== QUERY);
+        if (itemActions.length > 0) iam.Grant.addToPrincipal({ grantee: fn.role, actions: itemActions, resourceArns: [tableArn] });
+        const index = TABLE_SPECS[table].index;
+        if (actions.includes(QUERY) && index) {
+          iam.Grant.addToPrincipal({ grantee: fn.role, actions: [QUERY], resourceArns: [`${tableArn}/index/${index.name}`] });
+        }
       }
       if (access.partnerKeys) props.secrets.grantRead(fn.role);
       if (access.oidcClientSecrets) props.secrets.grantReadOidcClientSecrets(fn.role, props.config.partners);

@@ -27,6 +27,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { PartnerConfig } from "../../config/schema.ts";
+import { oidcClientSecretName } from "../../lambdas/adapters/aws/partner-secrets.ts";
 import { emulatorEndpoint } from "./ministack.ts";
 
 /** The variables of {@link createAwsDependencies} (lambdas/adapters/aws/index.ts). */
@@ -97,6 +98,8 @@ export interface AwsTestResources {
   rotateSecret(partnerId: string, secret: string): Promise<string>;
   /** End a rotation overlap early: remove the AWSPREVIOUS stage. */
   endOverlap(partnerId: string): Promise<void>;
+  /** Create or replace the partner's OIDC client secret (as `secret set --kind oidc` does). */
+  putOidcClientSecret(partnerId: string, secret: string): Promise<void>;
   /** Delete the tables and secrets (for shared emulators; a harness-owned MiniStack is wiped anyway). */
   dispose(): Promise<void>;
 }
@@ -193,6 +196,12 @@ export async function createAwsTestResources(label: string): Promise<AwsTestReso
           RemoveFromVersionId: previous[0],
         }),
       );
+    },
+    async putOidcClientSecret(partnerId, secret) {
+      const name = oidcClientSecretName(env.JUPID_SECRET_PREFIX, partnerId);
+      if (secretIds.has(name)) await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: secret }));
+      else await secrets.send(new CreateSecretCommand({ Name: name, SecretString: secret }));
+      secretIds.add(name);
     },
     async dispose() {
       await Promise.allSettled([
