@@ -24,7 +24,7 @@ import type { GatewaySettings } from "./settings.ts";
 /** How long a login may take from initiation to callback; also the cookie's Max-Age. */
 export const LOGIN_TRANSACTION_SECONDS = 600;
 /** Asymmetric algorithms only: an HS* token would be signed with our own client secret. */
-const SIGNING_ALGORITHMS = ["RS256", "PS256", "ES256", "ES384", "ES512", "RS384", "RS512", "PS384", "PS512", "EdDSA", "Ed25519"];
+export const SIGNING_ALGORITHMS: readonly string[] = ["RS256", "PS256", "ES256", "ES384", "ES512", "RS384", "RS512", "PS384", "PS512", "EdDSA", "Ed25519"];
 const CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_SUB_LENGTH = 255;
 const MAX_LOGIN_HINT_LENGTH = 512;
@@ -275,7 +275,7 @@ export async function backchannelLogout(ctx: OidcContext, partner: PartnerConfig
       jwtVerify(logoutToken, keys, {
         issuer: oidc.issuer,
         audience: oidc.clientId,
-        algorithms: SIGNING_ALGORITHMS,
+        algorithms: [...SIGNING_ALGORITHMS],
         requiredClaims: ["iat", "jti", "events"],
         currentDate: new Date(ctx.deps.clock()),
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
