@@ -8,7 +8,7 @@
  *   JUPID_PARTNERS_FILE   a partner file instead of config/partners.<env>.json
  *   JUPID_LOCAL_SECRETS   JSON {partnerId: secret}; created with fresh random secrets if missing
  *   JUPID_INTERNAL_KEY    key for /internal/* (default: a file next to the secrets)
- *   JUPID_PORT, PARTNER_PORT, DEMO_PARTNER_ID
+ *   JUPID_PORT, PARTNER_PORT, OIDC_PORT (the demo partner's OpenID provider), DEMO_PARTNER_ID
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,7 +16,8 @@ import { dirname, join, resolve } from "node:path";
 import { isEnvironmentName, loadEnvironmentConfig, partnersFile } from "../../config/schema.ts";
 import { log } from "../http/logger.ts";
 import { startDemoPartner } from "./demo-partner.ts";
-import { startGateway } from "./gateway.ts";
+import { type RunningGateway, startGateway } from "./gateway.ts";
+import { startLocalProvider } from "./oidc-provider.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -64,9 +65,17 @@ async function main() {
   const gateway = await startGateway({ config, secrets, internalKey, port: port("JUPID_PORT", 4000) });
   const demoPartnerId = process.env.DEMO_PARTNER_ID ?? config.partners.find((p) => p.enabled)?.id;
   const demoSecret = demoPartnerId ? secrets[demoPartnerId] : undefined;
+  const provider = demoPartnerId ? await startDemoProvider(gateway, demoPartnerId) : undefined;
   const demo =
     demoPartnerId && demoSecret
-      ? await startDemoPartner({ port: port("PARTNER_PORT", 3000), host: "localhost", gatewayUrl: gateway.url, partnerId: demoPartnerId, secret: demoSecret })
+      ? await startDemoPartner({
+          port: port("PARTNER_PORT", 3000),
+          host: "localhost",
+          gatewayUrl: gateway.url,
+          partnerId: demoPartnerId,
+          secret: demoSecret,
+          oidcLoginUrl: provider?.loginUrl,
+        })
       : undefined;
 
   log("info", "local gateway started", {
@@ -82,16 +91,34 @@ async function main() {
       : undefined,
   });
   process.stdout.write(
-    `\nJupid local gateway  ${gateway.url}\nDemo partner site    ${demo?.url ?? "(none)"}\nPartner secrets      ${secretsFile}\n\n`,
+    `\nJupid local gateway  ${gateway.url}\nDemo partner site    ${demo?.url ?? "(none)"}\nAcme ID (OIDC)       ${provider?.provider.issuer ?? "(none)"}\nPartner secrets      ${secretsFile}\n\n`,
   );
 
   const stop = async () => {
     await demo?.close();
+    await provider?.provider.close();
     await gateway.close();
     process.exit(0);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/**
+ * The demo partner's own OpenID provider ("Acme ID", OIDC_PORT, default 4001):
+ * a client registered for the local gateway, and the partner's oidc block
+ * pointed at it in the in-memory partner store. Only for npm start: real
+ * partners get their `oidc` block in config/partners.<env>.json.
+ */
+async function startDemoProvider(gateway: RunningGateway, partnerId: string) {
+  const memory = gateway.memory;
+  const partner = await memory?.partners.get(partnerId);
+  if (!memory || !partner) return undefined;
+  const provider = await startLocalProvider({ appUrl: gateway.url, partnerId, port: port("OIDC_PORT", 4001) });
+  memory.partners.set({ ...partner, oidc: { issuer: provider.issuer, clientId: provider.clientId, scopes: ["openid", "email", "profile"], clientAuth: "client_secret_basic", subjects: "separate" } });
+  memory.secrets.setOidcClientSecret(partnerId, provider.clientSecret);
+  const loginUrl = `${gateway.url}/partner/${partnerId}/oidc/login?${new URLSearchParams({ iss: provider.issuer, target_link_uri: "/dashboard" })}`;
+  return { provider, loginUrl };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
