@@ -268,6 +268,25 @@ describe("callback", () => {
     expect((await sessionOf(again.sessionId))?.userId).toBe(session?.userId);
   });
 
+  it("races: parallel first sign-ins of one new sub make one user; one callback sent twice at once signs in once", async () => {
+    const a = new TestBrowser();
+    const b = new TestBrowser();
+    // The provider steps one after the other (one scripted login at a time), then both callbacks at once.
+    const first = await throughProvider(a, SHARED, "racer");
+    const second = await throughProvider(b, SHARED, "racer");
+    const [ra, rb] = await Promise.all([callback(a, first.callback), callback(b, second.callback)]);
+    expect([ra.status, rb.status]).toEqual([303, 303]);
+    expect([ra.location, rb.location].filter((l) => l === `/app${FIRST_RUN}`)).toHaveLength(1);
+    const users = await Promise.all([a, b].map(async (br) => (await sessionOf(br.cookie(gateway.url, "jupid_session") as string))?.userId));
+    expect(users[0]).toBeDefined();
+    expect(users[0]).toBe(users[1]);
+
+    const c = new TestBrowser();
+    const { callback: url } = await throughProvider(c, SHARED, "double-click");
+    const twice = await Promise.all([callback(c, url), callback(c, url)]);
+    expect(twice.map((r) => r.status).sort()).toEqual([303, 401]);
+  });
+
   it("maps the same sub through the token path and the OIDC path to one user when subjects are shared", async () => {
     const token = mintToken(SHARED, { claims: { sub: "carol" } }, Math.floor(Date.now() / 1000));
     const viaToken = await fetch(`${gateway.url}/embed/${SHARED}/session`, {
@@ -416,6 +435,14 @@ describe("callback", () => {
       expect(browser.cookie(gateway.url, "jupid_session")).toBeUndefined();
       expect(await gateway.runtime.deps.identities.findUserId(SHARED, account)).toBeUndefined();
     });
+  });
+
+  it("judges the genuine ID token with the gateway's clock: two hours on, it is expired", async () => {
+    clockOffset = 2 * 3600 * 1000;
+    const browser = new TestBrowser();
+    const { callback: url } = await throughProvider(browser, SHARED, "time-traveller");
+    const result = await callback(browser, url);
+    expect(result.json?.error).toMatchObject({ code: "OIDC_TOKEN_INVALID", claim: "exp" });
   });
 
   it("refuses auth_time older than max_age", async () => {
