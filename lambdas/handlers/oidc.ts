@@ -5,6 +5,7 @@
  *   POST     backchannel-logout    logout_token from the provider -> that user's sessions at this partner end
  * Browsers get HTML error pages, the provider's back channel gets JSON.
  */
+import { EmbedError } from "../core/errors.ts";
 import type { Dependencies } from "../ports/index.ts";
 import { backchannelLogout, finishLogin, startLogin } from "../core/oidc.ts";
 import { ProviderDirectory } from "../core/oidc-directory.ts";
@@ -12,7 +13,7 @@ import { requirePartner } from "../core/sessions.ts";
 import { sessionCookie } from "../http/cookies.ts";
 import { httpHandler } from "../http/handler.ts";
 import { clearedOidcTransactionCookie, oidcTransactionCookie, readOidcTransactionCookie } from "../http/oidc-cookie.ts";
-import { formBody, header, pathParameter, queryParameter, requireMethod } from "../http/request.ts";
+import { formBody, type HttpEvent, header, pathParameter, requireMethod } from "../http/request.ts";
 import { json, seeOther } from "../http/responses.ts";
 import { awsRuntime, type Runtime, type RuntimeSource } from "./runtime.ts";
 
@@ -43,7 +44,7 @@ export function createOidcHandler(runtime: RuntimeSource) {
       if (action(event) === "login") {
         const method = requireMethod(event, "GET", "POST");
         // OIDC Core §4: the initiation may be a GET or a form POST from the partner's site.
-        const read = method === "GET" ? (name: string) => queryParameter(event, name) : formReader(formBody(event));
+        const read = method === "GET" ? queryReader(event) : formReader(formBody(event));
         const start = await startLogin(ctx, partner, {
           iss: read("iss"),
           loginHint: read("login_hint"),
@@ -52,8 +53,9 @@ export function createOidcHandler(runtime: RuntimeSource) {
         return seeOther(start.redirectTo, { "Set-Cookie": oidcTransactionCookie(rt.settings, partner.id, start.transaction) });
       }
       requireMethod(event, "GET");
+      // Every value, so that a repeated state/code/iss is refused (oauth4webapi) instead of one of them silently winning.
       const parameters = new URLSearchParams();
-      for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) parameters.set(name, value);
+      for (const [name, values] of Object.entries(allQueryValues(event))) for (const value of values) parameters.append(name, value);
       const result = await finishLogin(ctx, partner, {
         parameters,
         transaction: readOidcTransactionCookie(rt.settings, partner.id, header(event, "cookie")),
@@ -83,8 +85,25 @@ export function createOidcHandler(runtime: RuntimeSource) {
   return ((event, context) => (action(event) === "backchannel-logout" ? backChannel : browser)(event, context)) as typeof browser;
 }
 
+/** Query or form parameters of the initiation; each may appear at most once (RFC 6749 §3.1). */
+function single(name: string, values: readonly string[]): string | undefined {
+  if (values.length > 1) throw new EmbedError("BAD_REQUEST", `${name} must be sent once`);
+  return values[0];
+}
+
 function formReader(form: URLSearchParams) {
-  return (name: string) => form.get(name) ?? undefined;
+  return (name: string) => single(name, form.getAll(name));
+}
+
+function queryReader(event: HttpEvent) {
+  const all = allQueryValues(event);
+  return (name: string) => single(name, all[name] ?? []);
+}
+
+function allQueryValues(event: HttpEvent): Record<string, readonly string[]> {
+  const multi = event.multiValueQueryStringParameters;
+  if (multi) return Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values ?? []]));
+  return Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => [name, value === undefined ? [] : [value]]));
 }
 
 export const handler = createOidcHandler(awsRuntime);

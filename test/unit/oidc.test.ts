@@ -231,6 +231,13 @@ describe("login initiation", () => {
     expect(response.status).toBe(403);
   });
 
+  it("refuses a parameter sent twice (RFC 6749 §3.1) rather than picking one", async () => {
+    const url = `${loginUrl(SHARED, { target_link_uri: "/dashboard" })}&target_link_uri=${encodeURIComponent("https://evil.example/")}`;
+    const response = await fetch(url, { redirect: "manual" });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("BAD_REQUEST");
+  });
+
   it("accepts a form POST initiation (OIDC Core §4)", async () => {
     const response = await fetch(`${gateway.url}/partner/${SEPARATE}/oidc/login`, {
       method: "POST",
@@ -338,6 +345,7 @@ describe("callback", () => {
   it.each([
     ["missing", (p: URLSearchParams) => p.delete("state")],
     ["changed", (p: URLSearchParams) => p.set("state", "A".repeat(43))],
+    ["sent twice (the right one first)", (p: URLSearchParams) => p.append("state", "A".repeat(43))],
   ])("refuses a state that is %s", async (_label, change) => {
     const browser = new TestBrowser();
     const { callback: url } = await throughProvider(browser, SHARED, "alice");
