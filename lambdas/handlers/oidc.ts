@@ -5,13 +5,14 @@
  *   POST     backchannel-logout    logout_token from the provider -> that user's sessions at this partner end
  * Browsers get HTML error pages, the provider's back channel gets JSON.
  */
-import { EmbedError } from "../core/errors.ts";
+import { EmbedError, isEmbedError } from "../core/errors.ts";
 import type { Dependencies } from "../ports/index.ts";
 import { backchannelLogout, finishLogin, startLogin } from "../core/oidc.ts";
 import { ProviderDirectory } from "../core/oidc-directory.ts";
 import { requirePartner } from "../core/sessions.ts";
 import { sessionCookie } from "../http/cookies.ts";
 import { httpHandler } from "../http/handler.ts";
+import { log } from "../http/logger.ts";
 import { clearedOidcTransactionCookie, oidcTransactionCookie, readOidcTransactionCookie } from "../http/oidc-cookie.ts";
 import { formBody, type HttpEvent, header, pathParameter, requireMethod } from "../http/request.ts";
 import { json, seeOther } from "../http/responses.ts";
@@ -45,21 +46,16 @@ export function createOidcHandler(runtime: RuntimeSource) {
         const method = requireMethod(event, "GET", "POST");
         // OIDC Core §4: the initiation may be a GET or a form POST from the partner's site.
         const read = method === "GET" ? queryReader(event) : formReader(formBody(event));
-        const start = await startLogin(ctx, partner, {
-          iss: read("iss"),
-          loginHint: read("login_hint"),
-          targetLinkUri: read("target_link_uri"),
-        });
+        const request = { iss: read("iss"), loginHint: read("login_hint"), targetLinkUri: read("target_link_uri") };
+        const start = await reportingProviderFailures(partner.id, () => startLogin(ctx, partner, request));
         return seeOther(start.redirectTo, { "Set-Cookie": oidcTransactionCookie(rt.settings, partner.id, start.transaction) });
       }
       requireMethod(event, "GET");
       // Every value, so that a repeated state/code/iss is refused (oauth4webapi) instead of one of them silently winning.
       const parameters = new URLSearchParams();
       for (const [name, values] of Object.entries(allQueryValues(event))) for (const value of values) parameters.append(name, value);
-      const result = await finishLogin(ctx, partner, {
-        parameters,
-        transaction: readOidcTransactionCookie(rt.settings, partner.id, header(event, "cookie")),
-      });
+      const transaction = readOidcTransactionCookie(rt.settings, partner.id, header(event, "cookie"));
+      const result = await reportingProviderFailures(partner.id, () => finishLogin(ctx, partner, { parameters, transaction }));
       const response = seeOther(result.redirectTo);
       return {
         ...response,
@@ -78,11 +74,28 @@ export function createOidcHandler(runtime: RuntimeSource) {
     requireMethod(event, "POST");
     const rt = runtime();
     const partner = await requirePartner(rt.deps, pathParameter(event, "partnerId"));
-    const { ended } = await backchannelLogout(contextOf(rt), partner, formBody(event).get("logout_token") ?? undefined);
+    const logoutToken = single("logout_token", formBody(event).getAll("logout_token"));
+    const { ended } = await reportingProviderFailures(partner.id, () => backchannelLogout(contextOf(rt), partner, logoutToken));
     return json(200, { ended });
   });
 
   return ((event, context) => (action(event) === "backchannel-logout" ? backChannel : browser)(event, context)) as typeof browser;
+}
+
+/**
+ * A provider failure is the one OIDC outcome the caller cannot explain, so its
+ * cause goes to the log (our messages name the step and the library's error
+ * code, never a token, code, cookie or secret); the response stays the bare code.
+ */
+async function reportingProviderFailures<T>(partnerId: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isEmbedError(error) && error.code === "OIDC_PROVIDER_UNAVAILABLE") {
+      log("warn", "OIDC provider failure", { route: "oidc", partnerId, reason: error.message });
+    }
+    throw error;
+  }
 }
 
 /** Query or form parameters of the initiation; each may appear at most once (RFC 6749 §3.1). */

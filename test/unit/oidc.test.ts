@@ -565,7 +565,9 @@ describe("the provider being down", () => {
     } finally {
       await separate.start();
     }
-    expect(logLines.slice(sessionsBefore).join("\n")).toContain('"code":"OIDC_PROVIDER_UNAVAILABLE"');
+    const logged = logLines.slice(sessionsBefore).join("\n");
+    expect(logged).toContain('"code":"OIDC_PROVIDER_UNAVAILABLE"');
+    expect(logged).toMatch(/"message":"OIDC provider failure".*"reason":"the partner's OpenID provider failed the token request/);
   });
 
   it("is OIDC_PROVIDER_UNAVAILABLE when discovery fails in a process that has nothing cached", async () => {
