@@ -28,6 +28,17 @@ export type HandlerEntry = HandlerName;
 
 /** Each handler bundle's minified size must stay within this (test/unit/budgets.test.ts). */
 export const LAMBDA_BUNDLE_BUDGET_BYTES = 300 * 1024;
+/**
+ * Handlers allowed more, each with its reason. `oidc`: a certified relying
+ * party library (oauth4webapi, ~20 KB) plus jose's JWKS verification on top of
+ * what every handler carries (docs/adr/0010-oidc-entrypoint.md).
+ */
+export const LAMBDA_BUNDLE_BUDGET_OVERRIDES: Partial<Record<HandlerName, number>> = { oidc: 320 * 1024 };
+
+/** The budget of one handler's bundle. */
+export function bundleBudget(name: HandlerName): number {
+  return LAMBDA_BUNDLE_BUDGET_OVERRIDES[name] ?? LAMBDA_BUNDLE_BUDGET_BYTES;
+}
 /** Goal for cold module init (not a test: timings never fail tests). */
 export const LAMBDA_INIT_GOAL_MS = 35;
 
@@ -209,6 +220,7 @@ const FIRST_REQUESTS: Record<HandlerEntry, unknown> = {
   internal: proxyEvent("GET", "/internal/entitlements/{userId}", `/internal/entitlements/usr_${"0".repeat(32)}`, { userId: `usr_${"0".repeat(32)}` }),
   workspace: proxyEvent("GET", "/app/{proxy+}", "/app/", { proxy: "" }),
   embeddable: proxyEvent("GET", "/embed/{partnerId}/embeddable", "/embed/bench-partner/embeddable", { partnerId: "bench-partner" }),
+  oidc: proxyEvent("GET", "/partner/{partnerId}/oidc/login", "/partner/bench-partner/oidc/login", { partnerId: "bench-partner" }),
 };
 
 /**
@@ -318,9 +330,9 @@ async function measureWith(
       name: `lambda ${bundle.name}: size (min)`,
       median: kb(bundle.bytes),
       p99: "—",
-      ratio: ratio(bundle.bytes, LAMBDA_BUNDLE_BUDGET_BYTES, "budget"),
-      goal: "≤ 300 KB",
-      pass: bundle.bytes <= LAMBDA_BUNDLE_BUDGET_BYTES,
+      ratio: ratio(bundle.bytes, bundleBudget(bundle.name), "budget"),
+      goal: `≤ ${bundleBudget(bundle.name) / 1024} KB`,
+      pass: bundle.bytes <= bundleBudget(bundle.name),
       value: bundle.bytes,
       unit: "bytes",
     });

@@ -74,6 +74,39 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 const integer = (min: number, max?: number) =>
   max === undefined ? z.number().check(z.int(), z.minimum(min)) : z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
+/** How Jupid authenticates at the partner's token endpoint (the secret lives in Secrets Manager). */
+export const OIDC_CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"] as const;
+export type OidcClientAuthMethod = (typeof OIDC_CLIENT_AUTH_METHODS)[number];
+export const DEFAULT_OIDC_SCOPES = ["openid", "email", "profile"] as const;
+/** Stored subjects of OIDC logins get this prefix unless the partner shares one subject space (ADR 0010). */
+export const OIDC_SUBJECT_PREFIX = "oidc:";
+
+/**
+ * The partner's OpenID provider, for the OIDC entrypoint (/partner/{id}/oidc/*).
+ * `subjects`: "shared" when the provider's `sub` is the same user id the
+ * partner puts in embed tokens, so both paths reach one Jupid user;
+ * "separate" (default) stores OIDC subjects as `oidc:<sub>`.
+ */
+export const oidcSchema = z.strictObject({
+  issuer: z.url({ protocol: /^https?$/ }),
+  clientId: text(255),
+  scopes: z._default(
+    z
+      .array(z.string().check(z.regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/, "must be an OAuth scope token")))
+      .check(
+        z.refine((scopes) => scopes.includes("openid"), "must include openid"),
+        z.maxLength(20),
+      ),
+    [...DEFAULT_OIDC_SCOPES],
+  ),
+  clientAuth: z._default(z.enum(OIDC_CLIENT_AUTH_METHODS), "client_secret_basic"),
+  subjects: z._default(z.enum(["shared", "separate"]), "separate"),
+  /** Sent as `max_age`; the ID token's `auth_time` must then be at most this old. */
+  maxAgeSeconds: z.optional(integer(0, 30 * 24 * 3600)),
+});
+
+export type OidcConfig = z.output<typeof oidcSchema>;
+
 export const partnerSchema = z.strictObject({
   id: z.string().check(z.regex(PARTNER_ID_PATTERN, "must match ^[a-z0-9][a-z0-9-]{1,62}$")),
   displayName: text(100),
@@ -101,6 +134,8 @@ export const partnerSchema = z.strictObject({
     threshold: integer(0),
   }),
   maxTokenLifetimeSeconds: z._default(integer(30, MAX_TOKEN_LIFETIME_SECONDS), DEFAULT_TOKEN_LIFETIME_SECONDS),
+  /** The partner's OpenID provider; absent = no OIDC entrypoint (OIDC_NOT_CONFIGURED). */
+  oidc: z.optional(oidcSchema),
 });
 
 export type PartnerConfig = z.output<typeof partnerSchema>;
@@ -143,6 +178,10 @@ export const environmentSchema = z
           ctx.addIssue({ code: "custom", path: ["partners", index, "id"], message: `duplicate partner id "${partner.id}"`, input: partner.id });
         }
         seen.add(partner.id);
+        if (partner.oidc) {
+          const problem = oidcIssuerProblem(partner.oidc.issuer, env.environment);
+          if (problem) ctx.addIssue({ code: "custom", path: ["partners", index, "oidc", "issuer"], message: problem, input: partner.oidc.issuer });
+        }
         if (env.environment === "production") {
           partner.allowedOrigins.forEach((value, originIndex) => {
             const url = new URL(value);
@@ -164,6 +203,19 @@ export const environmentSchema = z
   );
 
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
+
+/**
+ * Why an issuer is not acceptable in an environment: https everywhere, with no
+ * query or fragment (OIDC Discovery §2); plain http only for a loopback
+ * provider in `local` and `integration` (the test providers).
+ */
+export function oidcIssuerProblem(issuer: string, environment: EnvironmentName): string | undefined {
+  const url = new URL(issuer);
+  if (url.search || url.hash) return `"${issuer}" must not have a query or fragment`;
+  if (url.protocol === "https:") return undefined;
+  if ((environment === "local" || environment === "integration") && isLoopbackHost(url.hostname)) return undefined;
+  return `"${issuer}" must be https (plain http only for a loopback provider in local and integration)`;
+}
 
 /** Raised when a partner file is unreadable or invalid; the message names the file, the partner and the field. */
 export class ConfigError extends Error {

@@ -8,7 +8,7 @@
  * the two can never disagree.
  */
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
-import type { PartnerConfig } from "../../config/schema.ts";
+import { OIDC_SUBJECT_PREFIX, type PartnerConfig } from "../../config/schema.ts";
 import type { PartnerKey } from "../ports/index.ts";
 import { EmbedError } from "./errors.ts";
 import { DuplicateKeyError, parseJsonStrict } from "./strict-json.ts";
@@ -182,7 +182,7 @@ export function verifySignature(token: string, keys: readonly PartnerKey[]): Par
 /** Stage 4: the claims, against the partner the URL names and the time now. */
 export function checkClaims(
   payload: Record<string, unknown>,
-  partner: Pick<PartnerConfig, "id" | "maxTokenLifetimeSeconds">,
+  partner: Pick<PartnerConfig, "id" | "maxTokenLifetimeSeconds" | "oidc">,
   nowSeconds: number,
 ): Omit<VerifiedClaims, "kid"> {
   const tolerance = CLOCK_TOLERANCE_SECONDS;
@@ -198,6 +198,10 @@ export function checkClaims(
   if (typeof sub !== "string" || sub.length === 0) throw claimInvalid("sub", "must be a non-empty string");
   if (sub.length > MAX_SUB_LENGTH) throw claimInvalid("sub", `must be at most ${MAX_SUB_LENGTH} characters`);
   if (CONTROL_CHARS.test(sub)) throw claimInvalid("sub", "must not contain control characters");
+  // The namespace of this partner's OIDC logins (ADR 0010): a token may not claim one of those users.
+  if (partner.oidc?.subjects === "separate" && sub.startsWith(OIDC_SUBJECT_PREFIX)) {
+    throw claimInvalid("sub", `must not start with "${OIDC_SUBJECT_PREFIX}" (reserved for this partner's OpenID Connect logins)`);
+  }
 
   const iat = payload.iat;
   const exp = payload.exp;
@@ -265,7 +269,7 @@ export function checkClaims(
  */
 export async function verifyPartnerToken(
   token: unknown,
-  partner: Pick<PartnerConfig, "id" | "maxTokenLifetimeSeconds">,
+  partner: Pick<PartnerConfig, "id" | "maxTokenLifetimeSeconds" | "oidc">,
   keys: readonly PartnerKey[],
   nowMs: number,
 ): Promise<VerifiedClaims> {

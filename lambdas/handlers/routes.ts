@@ -3,7 +3,7 @@
  * CDK stack builds its API Gateway resources from it, so the two cannot drift.
  * `handler` names the entry file lambdas/handlers/<handler>.ts.
  */
-export type HandlerName = "health" | "embed-page" | "embeddable" | "session" | "enter" | "internal" | "workspace";
+export type HandlerName = "health" | "embed-page" | "embeddable" | "session" | "enter" | "oidc" | "internal" | "workspace";
 
 export interface Route {
   /** API Gateway resource path, with `{param}` and `{proxy+}` templates. */
@@ -22,6 +22,9 @@ export const ROUTES: readonly Route[] = [
   { path: "/embed/{partnerId}/app", methods: ["GET"], handler: "workspace", auth: "none" },
   { path: "/embed/{partnerId}/app/{proxy+}", methods: ["GET"], handler: "workspace", auth: "none" },
   { path: "/partner/{partnerId}/enter", methods: ["GET", "POST"], handler: "enter", auth: "none" },
+  { path: "/partner/{partnerId}/oidc/login", methods: ["GET", "POST"], handler: "oidc", auth: "none" },
+  { path: "/partner/{partnerId}/oidc/callback", methods: ["GET"], handler: "oidc", auth: "none" },
+  { path: "/partner/{partnerId}/oidc/backchannel-logout", methods: ["POST"], handler: "oidc", auth: "none" },
   { path: "/internal/sessions/resolve", methods: ["POST"], handler: "internal", auth: "iam" },
   { path: "/internal/usage", methods: ["POST"], handler: "internal", auth: "iam" },
   { path: "/internal/entitlements/{userId}", methods: ["GET"], handler: "internal", auth: "iam" },

@@ -24,6 +24,13 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  OIDC_NOT_CONFIGURED: 404,
+  OIDC_ISSUER_MISMATCH: 400,
+  OIDC_STATE_MISMATCH: 400,
+  OIDC_LOGIN_REFUSED: 403,
+  OIDC_TOKEN_INVALID: 401,
+  // The one server-side code besides INTERNAL: the partner's provider failed, not the caller.
+  OIDC_PROVIDER_UNAVAILABLE: 502,
   INTERNAL: 500,
 };
 

@@ -31,6 +31,8 @@ export interface DemoPartnerOptions {
   readonly partnerId: string;
   /** The partner's signing secret; stays on this server. */
   readonly secret: string;
+  /** Jupid's OIDC login initiation for this partner (npm start's local provider); no link when absent. */
+  readonly oidcLoginUrl?: string;
 }
 
 export interface RunningDemoPartner {
@@ -71,6 +73,7 @@ const MAX_FORM_BYTES = 4 * 1024;
 export async function startDemoPartner(options: DemoPartnerOptions): Promise<RunningDemoPartner> {
   const host = options.host ?? "localhost";
   const gatewayUrl = new URL(options.gatewayUrl).origin;
+  const oidcLink = { OIDC_LOGIN_URL: options.oidcLoginUrl ?? "", OIDC_CLASS: options.oidcLoginUrl ? "" : "hidden" };
   /** The login stub's sessions: random id -> user. */
   const sessions = new Map<string, PartnerUser>();
   const file = (name: string) => readFileSync(join(DEMO_PARTNER_DIR, name), "utf8");
@@ -115,8 +118,9 @@ export async function startDemoPartner(options: DemoPartnerOptions): Promise<Run
             PARTNER_ID: options.partnerId,
             USER_NAME: user.name,
             USER_EMAIL: user.email,
+            ...oidcLink,
           })
-        : fill(file("login.html"), { GATEWAY_URL: gatewayUrl, PARTNER_ID: options.partnerId });
+        : fill(file("login.html"), { GATEWAY_URL: gatewayUrl, PARTNER_ID: options.partnerId, ...oidcLink });
       res.writeHead(200, headers("text/html; charset=utf-8", { "Content-Security-Policy": pageCsp }));
       return void res.end(page);
     }

@@ -19,6 +19,7 @@ import { createEmbeddableHandler } from "../handlers/embeddable.ts";
 import { createEnterHandler } from "../handlers/enter.ts";
 import { createHealthHandler } from "../handlers/health.ts";
 import { createInternalHandler } from "../handlers/internal.ts";
+import { createOidcHandler } from "../handlers/oidc.ts";
 import { type HandlerName, matchRoute } from "../handlers/routes.ts";
 import type { Runtime } from "../handlers/runtime.ts";
 import { createSessionHandler } from "../handlers/session.ts";
@@ -44,6 +45,10 @@ export interface GatewayOptions {
   readonly clock?: () => number;
   /** Ports to use instead of fresh in-memory ones (e.g. the AWS adapters in a benchmark). */
   readonly deps?: Runtime["deps"];
+  /** `{partnerId: secret}`: OIDC client secrets for the in-memory ports. */
+  readonly oidcClientSecrets?: Readonly<Record<string, string>>;
+  /** HTTP to OpenID providers (tests count and tamper with it); global fetch when absent. */
+  readonly providerFetch?: Runtime["deps"]["providerFetch"];
   readonly sdkDir?: string;
   /**
    * Serve https with the self-signed localhost/127.0.0.1 certificate of
@@ -73,8 +78,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const memory = options.deps ? undefined : createMemoryDependencies(options.config, options.clock);
   if (memory) {
     for (const [partnerId, secret] of Object.entries(options.secrets)) memory.secrets.setCurrent(partnerId, secret, "local");
+    for (const [partnerId, secret] of Object.entries(options.oidcClientSecrets ?? {})) memory.secrets.setOidcClientSecret(partnerId, secret);
   }
-  const deps = options.deps ?? (memory as MemoryDependencies);
+  const baseDeps = options.deps ?? (memory as MemoryDependencies);
+  const deps = options.providerFetch ? { ...baseDeps, providerFetch: options.providerFetch } : baseDeps;
 
   let runtime: Runtime | undefined;
   const getRuntime = () => {
@@ -87,6 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     embeddable: createEmbeddableHandler(getRuntime),
     session: createSessionHandler(getRuntime),
     enter: createEnterHandler(getRuntime),
+    oidc: createOidcHandler(getRuntime),
     internal: createInternalHandler(getRuntime),
     workspace: createWorkspaceHandler(getRuntime),
   };
@@ -266,12 +274,20 @@ function lambdaContext(name: string): Context {
 
 function send(
   res: ServerResponse,
-  result: { statusCode: number; headers?: Record<string, unknown>; body: string; isBase64Encoded?: boolean },
+  result: {
+    statusCode: number;
+    headers?: Record<string, unknown>;
+    multiValueHeaders?: Record<string, unknown[]>;
+    body: string;
+    isBase64Encoded?: boolean;
+  },
   headOnly = false,
 ): void {
   const body = result.isBase64Encoded ? Buffer.from(result.body, "base64") : Buffer.from(result.body, "utf8");
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  // Like API Gateway: multiValueHeaders (several Set-Cookie) are sent as repeated headers.
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
   // A known length: one write, no chunked framing (API Gateway sends Content-Length too).
   headers["Content-Length"] = String(body.length);
   res.writeHead(result.statusCode, headers);

@@ -15,7 +15,8 @@
  *   JUPID_INTERNAL_KEY    key for /internal/* (default: a file next to the secrets)
  *   JUPID_TLS=1           serve the gateway on https://127.0.0.1 with a self-signed certificate made
  *                         once with openssl into .cache/tls/ (gitignored); the demo site stays http://localhost
- *   JUPID_PORT (4000), PARTNER_PORT (3000; 0 = any free port), DEMO_PARTNER_ID (default: the first enabled partner)
+ *   JUPID_PORT (4000), PARTNER_PORT (3000; 0 = any free port), OIDC_PORT (4001, the demo partner's OpenID provider),
+ *   DEMO_PARTNER_ID (default: the first enabled partner)
  *
  * The demo partner's own origin (http://localhost:<PARTNER_PORT>) is always allowed, whatever the file says.
  */
@@ -28,7 +29,8 @@ import { type EnvironmentConfig, isEnvironmentName, loadEnvironmentConfig, origi
 import { log } from "../http/logger.ts";
 import { DEFAULT_JUPID_PORT, DEFAULT_PARTNER_PORT, DEMO_PARTNER_HOST, demoPartnerUrl, LOCAL_GATEWAY_HOST, portFrom } from "./address.ts";
 import { startDemoPartner } from "./demo-partner.ts";
-import { startGateway } from "./gateway.ts";
+import { type RunningGateway, startGateway } from "./gateway.ts";
+import { startLocalProvider } from "./oidc-provider.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -131,9 +133,17 @@ async function main() {
     tls: flag("JUPID_TLS"),
   });
   const demoSecret = demoPartnerId ? secrets[demoPartnerId] : undefined;
+  const provider = demoPartnerId ? await startDemoProvider(gateway, demoPartnerId) : undefined;
   const demo =
     demoPartnerId && demoSecret
-      ? await startDemoPartner({ port: partnerPort, host: DEMO_PARTNER_HOST, gatewayUrl: gateway.url, partnerId: demoPartnerId, secret: demoSecret })
+      ? await startDemoPartner({
+          port: partnerPort,
+          host: DEMO_PARTNER_HOST,
+          gatewayUrl: gateway.url,
+          partnerId: demoPartnerId,
+          secret: demoSecret,
+          oidcLoginUrl: provider?.loginUrl,
+        })
       : undefined;
   const allowed = config.partners.find((p) => p.id === demoPartnerId)?.allowedOrigins ?? [];
 
@@ -154,6 +164,7 @@ async function main() {
   const lines = [
     `Jupid local gateway  ${gateway.url}`,
     `Demo partner site    ${demo?.url ?? "(none)"}`,
+    `Acme ID (OIDC)       ${provider?.provider.issuer ?? "(none)"}`,
     `Partner secrets      ${secretsFile}`,
     ...(demoPartnerId ? [`Origins of ${demoPartnerId}  ${allowed.join(" ")}`] : []),
     ...(ephemeral.length > 0
@@ -164,11 +175,29 @@ async function main() {
 
   const stop = async () => {
     await demo?.close();
+    await provider?.provider.close();
     await gateway.close();
     process.exit(0);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/**
+ * The demo partner's own OpenID provider ("Acme ID", OIDC_PORT, default 4001):
+ * a client registered for the local gateway, and the partner's oidc block
+ * pointed at it in the in-memory partner store. Only for npm start: real
+ * partners get their `oidc` block in config/partners.<env>.json.
+ */
+async function startDemoProvider(gateway: RunningGateway, partnerId: string) {
+  const memory = gateway.memory;
+  const partner = await memory?.partners.get(partnerId);
+  if (!memory || !partner) return undefined;
+  const provider = await startLocalProvider({ appUrl: gateway.url, partnerId, port: portFrom(process.env, "OIDC_PORT", 4001) });
+  memory.partners.set({ ...partner, oidc: { issuer: provider.issuer, clientId: provider.clientId, scopes: ["openid", "email", "profile"], clientAuth: "client_secret_basic", subjects: "separate" } });
+  memory.secrets.setOidcClientSecret(partnerId, provider.clientSecret);
+  const loginUrl = `${gateway.url}/partner/${partnerId}/oidc/login?${new URLSearchParams({ iss: provider.issuer, target_link_uri: "/dashboard" })}`;
+  return { provider, loginUrl };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

@@ -23,6 +23,12 @@ export interface PartnerKey {
 /** Partner signing keys: current first, then previous (during a rotation). */
 export interface PartnerSecrets {
   getKeys(partnerId: string): Promise<readonly PartnerKey[]>;
+  /**
+   * The client secret Jupid authenticates with at the partner's OpenID
+   * provider (`oidc.clientAuth` client_secret_basic/post), or undefined when
+   * none is stored. Never logged, never in an error.
+   */
+  getOidcClientSecret(partnerId: string): Promise<string | undefined>;
 }
 
 export interface LoginProfile {
@@ -90,6 +96,12 @@ export interface SessionStore {
   /** Record a use: set `lastSeenAt` (epoch s) of an existing session; no-op when it is gone. */
   touch(idHash: string, lastSeenAt: number): Promise<void>;
   delete(idHash: string): Promise<void>;
+  /**
+   * End every session of `userId` at `partnerId` (OIDC back-channel logout);
+   * returns how many were deleted. Sessions of the same user at other
+   * partners stay.
+   */
+  deleteForUser(partnerId: string, userId: string): Promise<number>;
 }
 
 /** What one sign-in writes, as one unit (see {@link SignInStore}). */
@@ -148,4 +160,13 @@ export interface Dependencies {
   readonly usage: UsageStore;
   /** Epoch milliseconds; injected so tests can freeze time. */
   readonly clock: () => number;
+  /**
+   * HTTP to partners' OpenID providers (discovery, JWKS, PAR, token
+   * endpoint); global `fetch` when absent. Tests inject a wrapper to count
+   * fetches and to play a misbehaving provider.
+   */
+  readonly providerFetch?: ProviderFetch;
 }
+
+/** The `fetch` the OIDC relying party uses for every request to a provider. */
+export type ProviderFetch = (url: string, init: RequestInit) => Promise<Response>;

@@ -43,7 +43,7 @@ export interface ApiProps {
   readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
   /** Default throttle of every method of the stage. */
   readonly stageThrottle: Throttle;
-  /** Tighter throttle of the token sign-in methods (`POST …/session`, `GET|POST …/enter`). */
+  /** Tighter throttle of the sign-in methods (`POST …/session`, `GET|POST …/enter`, `…/oidc/*`). */
   readonly signInThrottle: Throttle;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -71,7 +71,7 @@ export class Api extends Construct {
 
     const signInMethods: Record<string, apigateway.MethodDeploymentOptions> = {};
     for (const route of routes) {
-      if (route.handler !== "session" && route.handler !== "enter") continue;
+      if (route.handler !== "session" && route.handler !== "enter" && route.handler !== "oidc") continue;
       for (const method of route.methods) {
         if (route.handler === "session" && method !== "POST") continue;
         signInMethods[`${route.path}/${method}`] = {

@@ -10,6 +10,8 @@ interface TableSpec {
   readonly sortKey?: string;
   /** Epoch-seconds attribute after which DynamoDB deletes the item. */
   readonly ttlAttribute?: string;
+  /** A global secondary index (all attributes projected). */
+  readonly index?: { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
   readonly description: string;
 }
 
@@ -25,7 +27,13 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
     description: "MAP#<partnerId>/<sub> -> userId mappings and USER#<userId>/PROFILE user items",
   },
   replay: { partitionKey: "key", ttlAttribute: "expiresAt", description: "<partnerId>#<jti> of used tokens, until they expire" },
-  sessions: { partitionKey: "idHash", ttlAttribute: "expiresAt", description: "server-side sessions by SHA-256 of the session id" },
+  sessions: {
+    partitionKey: "idHash",
+    ttlAttribute: "expiresAt",
+    // Back-channel logout finds a user's sessions at a partner (lambdas/adapters/aws/session-store.ts).
+    index: { name: "byUser", partitionKey: "userId", sortKey: "partnerId" },
+    description: "server-side sessions by SHA-256 of the session id",
+  },
   usage: { partitionKey: "userId", sortKey: "metric", description: "per-user usage counters" },
 };
 
@@ -70,6 +78,13 @@ export class Data extends Construct {
         deletionProtection: props.production,
         removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
+      if (spec.index) {
+        tables[name].addGlobalSecondaryIndex({
+          indexName: spec.index.name,
+          partitionKey: { name: spec.index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: spec.index.sortKey, type: dynamodb.AttributeType.STRING },
+        });
+      }
     }
     this.tables = tables;
   }

@@ -1,12 +1,13 @@
 import type { RemovalPolicy } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config/schema.ts";
 import type { GatewaySettings } from "../../lambdas/core/settings.ts";
 import { HANDLER_NAMES, type HandlerName } from "../../lambdas/handlers/routes.ts";
-import { TABLE_NAMES, type TableName, tableEnvName } from "./data.ts";
+import { TABLE_NAMES, TABLE_SPECS, type TableName, tableEnvName } from "./data.ts";
 import { EmbedFunction } from "./embed-function.ts";
 import type { PartnerSecrets } from "./partner-secrets.ts";
 
@@ -14,11 +15,14 @@ const GET = "dynamodb:GetItem";
 const PUT = "dynamodb:PutItem";
 const UPDATE = "dynamodb:UpdateItem";
 const DELETE = "dynamodb:DeleteItem";
+const QUERY = "dynamodb:Query";
 
 /** What one handler may do: DynamoDB actions per table, and whether it reads partner keys. */
 export interface FunctionAccess {
   readonly tables: Partial<Readonly<Record<TableName, readonly string[]>>>;
   readonly partnerKeys: boolean;
+  /** Reads partners' OIDC client secrets (`<prefix><partnerId>/oidc-client`, created by the operator CLI). */
+  readonly oidcClientSecrets?: boolean;
 }
 
 /**
@@ -41,6 +45,12 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
     tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [PUT] },
     partnerKeys: true,
   },
+  oidc: {
+    // callback signs in (nonce single use, identity, session); back-channel logout queries the byUser index and deletes.
+    tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [PUT, QUERY, DELETE] },
+    partnerKeys: false,
+    oidcClientSecrets: true,
+  },
   internal: {
     // Resolving a frame session spends its DPoP proof's jti and touches the session.
     tables: { partners: [GET], identities: [GET], replay: [PUT], sessions: [GET, UPDATE], usage: [GET, UPDATE] },
@@ -55,6 +65,7 @@ const DESCRIPTIONS: Readonly<Record<HandlerName, string>> = {
   embeddable: "GET /embed/{partnerId}/embeddable: public diagnostics (partner known, origin allowed)",
   session: "GET|POST|DELETE /embed/{partnerId}/session: frame sign-in (DPoP), session view, sign-out",
   enter: "GET|POST /partner/{partnerId}/enter: redirect integration",
+  oidc: "/partner/{partnerId}/oidc/*: OpenID Connect login, callback and back-channel logout",
   internal: "/internal/*: session resolution, usage and entitlements for the Jupid app (IAM)",
   workspace: "GET /embed/{partnerId}/app/* and /app/*: stub workspace (framed shell, top-level page)",
 };
@@ -108,9 +119,17 @@ export class Functions extends Construct {
       });
       const access = FUNCTION_ACCESS[name];
       for (const [table, actions] of Object.entries(access.tables) as [TableName, readonly string[]][]) {
-        props.tables[table].grant(fn.role, ...actions);
+        // Named ARNs instead of Table.grant, which adds `<table>/index/*` to every grant once a table has an index.
+        const { tableArn } = props.tables[table];
+        const itemActions = actions.filter((action) => action !== QUERY);
+        if (itemActions.length > 0) iam.Grant.addToPrincipal({ grantee: fn.role, actions: itemActions, resourceArns: [tableArn] });
+        const index = TABLE_SPECS[table].index;
+        if (actions.includes(QUERY) && index) {
+          iam.Grant.addToPrincipal({ grantee: fn.role, actions: [QUERY], resourceArns: [`${tableArn}/index/${index.name}`] });
+        }
       }
       if (access.partnerKeys) props.secrets.grantRead(fn.role);
+      if (access.oidcClientSecrets) props.secrets.grantReadOidcClientSecrets(fn.role, props.config.partners);
       functions[name] = fn;
     }
     this.functions = functions;

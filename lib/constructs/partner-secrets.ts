@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from "aws-cdk-lib";
+import { ArnFormat, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
@@ -56,6 +56,25 @@ export class PartnerSecrets extends Construct {
       secrets.set(partner.id, secret);
     }
     this.secrets = secrets;
+  }
+
+  /**
+   * Allow reading the OIDC client secrets (`<prefix><partnerId>/oidc-client`)
+   * of the partners that have an `oidc` block. They are not created here: the
+   * value comes from the partner's provider and is put by the operator CLI.
+   */
+  grantReadOidcClientSecrets(grantee: iam.IGrantable, partners: readonly PartnerConfig[]): void {
+    const ids = partners.filter((partner) => partner.oidc).map((partner) => partner.id);
+    if (ids.length === 0) return;
+    const stack = Stack.of(this);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["secretsmanager:GetSecretValue"],
+      // Secrets Manager appends a 6-character suffix to every ARN.
+      resourceArns: ids.map((id) =>
+        stack.formatArn({ service: "secretsmanager", resource: "secret", resourceName: `${this.prefix}${id}/oidc-client-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ),
+    });
   }
 
   /** Allow reading the partner keys (current and previous stage) and nothing else. */

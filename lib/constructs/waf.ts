@@ -9,6 +9,8 @@ export const CLOUDFRONT_WAF_REGION = "us-east-1";
 /** URI paths of the token sign-in routes, as WAF regular expressions (API paths, no stage prefix). */
 export const SESSION_PATH_REGEX = "^/embed/[^/]+/session/?$";
 export const ENTER_PATH_REGEX = "^/partner/[^/]+/enter/?$";
+/** OIDC initiation and callback (not the provider's back channel, which comes from its servers). */
+export const OIDC_PATH_REGEX = "^/partner/[^/]+/oidc/(login|callback)/?$";
 
 export interface EdgeWafProps {
   /** `production`, `staging`…: names the WebACL, its metrics and its log group. */
@@ -99,6 +101,7 @@ export class EdgeWaf extends Construct {
         managed(1, "AWSManagedRulesKnownBadInputsRuleSet"),
         rateLimit(10, "rate-limit-session", SESSION_PATH_REGEX),
         rateLimit(11, "rate-limit-enter", ENTER_PATH_REGEX),
+        rateLimit(12, "rate-limit-oidc", OIDC_PATH_REGEX),
       ],
     });
 

@@ -12,6 +12,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** HTTP for `partners oidc-check` (tests point it at a local provider); global fetch when absent. */
+  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /** Exit statuses, documented in `--help` and docs/operator-runbook.md. */

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DescribeSecretCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretsManagerPartnerSecrets } from "../../lambdas/adapters/aws/partner-secrets.ts";
+import { oidcClientSecretName, SecretsManagerPartnerSecrets } from "../../lambdas/adapters/aws/partner-secrets.ts";
 import type { PartnerKey } from "../../lambdas/ports/index.ts";
 import { CliError, EXIT, isoSeconds } from "./io.ts";
 
@@ -67,6 +67,41 @@ export class PartnerSecretsAdmin {
 
   secretName(partnerId: string): string {
     return `${this.prefix}${partnerId}`;
+  }
+
+  /** The partner's OIDC client secret: its name, and its value as the gateway's adapter reads it (undefined: none). */
+  async describeOidcClientSecret(partnerId: string): Promise<{ name: string; value: string | undefined }> {
+    const name = oidcClientSecretName(this.prefix, partnerId);
+    const adapter = new SecretsManagerPartnerSecrets(this.client, { secretPrefix: this.prefix, keyRotationOverlapSeconds: 0, cacheSeconds: 0 });
+    try {
+      return { name, value: await adapter.getOidcClientSecret(partnerId) };
+    } catch (error) {
+      throw awsFailure(error, `reading ${name}`);
+    }
+  }
+
+  /**
+   * Store a new OIDC client secret (the value the partner's provider issued):
+   * a new AWSCURRENT version, or the secret itself the first time. There is no
+   * overlap: a provider holds one secret per client, so switch both together.
+   */
+  async putOidcClientSecret(partnerId: string, value: string): Promise<{ name: string; versionId: string | undefined }> {
+    const { CreateSecretCommand, PutSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+    const name = oidcClientSecretName(this.prefix, partnerId);
+    try {
+      const out = await this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+      return { name, versionId: out.VersionId };
+    } catch (error) {
+      if ((error as { name?: string }).name !== "ResourceNotFoundException") throw awsFailure(error, `putting ${name}`);
+    }
+    try {
+      const out = await this.client.send(
+        new CreateSecretCommand({ Name: name, SecretString: value, Description: `OIDC client secret of Jupid at partner ${partnerId}'s provider` }),
+      );
+      return { name, versionId: out.VersionId };
+    } catch (error) {
+      throw awsFailure(error, `creating ${name}`);
+    }
   }
 
   /** The keys exactly as the gateway's adapter loads them (no cache). */

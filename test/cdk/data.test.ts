@@ -49,12 +49,30 @@ describe("data: DynamoDB tables", () => {
     const resources = staging.json.Resources as Record<string, { Properties: Record<string, unknown> }>;
     const props = resources[logicalId(table)]?.Properties ?? {};
     expect(props.KeySchema).toEqual(keySchema);
-    expect(props.AttributeDefinitions).toEqual(keySchema.map((key) => ({ AttributeName: key.AttributeName, AttributeType: "S" })));
+    const indexKeys = name === "sessions" ? ["userId", "partnerId"] : [];
+    expect(props.AttributeDefinitions).toEqual(
+      [...keySchema.map((key) => key.AttributeName), ...indexKeys].map((attribute) => ({ AttributeName: attribute, AttributeType: "S" })),
+    );
     expect(props.BillingMode).toBe("PAY_PER_REQUEST");
     expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     if (ttl) expect(props.TimeToLiveSpecification).toEqual({ AttributeName: ttl, Enabled: true });
     else expect(props.TimeToLiveSpecification).toBeUndefined();
     expect(props.TableName, "names are generated so environments can share an account").toBeUndefined();
+  });
+
+  it("sessions have the byUser index (userId, partnerId) that back-channel logout queries", () => {
+    const resources = staging.json.Resources as Record<string, { Properties: Record<string, unknown> }>;
+    const props = resources[logicalId(staging.stack.data.tables.sessions)]?.Properties ?? {};
+    expect(props.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: "byUser",
+        KeySchema: [
+          { AttributeName: "userId", KeyType: "HASH" },
+          { AttributeName: "partnerId", KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "ALL" },
+      },
+    ]);
   });
 
   it("production tables are retained and deletion-protected", () => {

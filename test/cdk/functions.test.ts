@@ -25,6 +25,12 @@ const EXPECTED_TABLE_ACCESS: Record<string, Partial<Record<TableName, string[]>>
     replay: ["dynamodb:PutItem"],
     sessions: ["dynamodb:PutItem"],
   },
+  oidc: {
+    partners: ["dynamodb:GetItem"],
+    identities: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    replay: ["dynamodb:PutItem"],
+    sessions: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+  },
   internal: {
     partners: ["dynamodb:GetItem"],
     identities: ["dynamodb:GetItem"],
@@ -82,6 +88,11 @@ describe("functions", () => {
     }
     if (READS_PARTNER_KEYS.has(name)) {
       for (const secret of staging.stack.secrets.secrets.values()) expected[`ref:${logicalId(secret)}`] = SECRET;
+    }
+    if (name === "oidc") {
+      // Back-channel logout queries the sessions table's byUser index, and only that index.
+      const sessions = logicalId(staging.stack.data.tables.sessions);
+      expected[JSON.stringify({ "Fn::Join": ["", [{ "Fn::GetAtt": [sessions, "Arn"] }, "/index/byUser"]] })] = ["dynamodb:Query"];
     }
     expect(permissionsOfRole(staging.json, logicalId(fn.role))).toEqual(expected);
   });

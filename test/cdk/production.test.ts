@@ -1,10 +1,10 @@
 import { App, RemovalPolicy, Stack } from "aws-cdk-lib";
-import { HANDLER_NAMES } from "../../lambdas/handlers/routes.ts";
 import { Template } from "aws-cdk-lib/assertions";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EdgeWaf, ENTER_PATH_REGEX, SESSION_PATH_REGEX } from "../../lib/constructs/waf.ts";
+import { HANDLER_NAMES } from "../../lambdas/handlers/routes.ts";
+import { EdgeWaf, ENTER_PATH_REGEX, OIDC_PATH_REGEX, SESSION_PATH_REGEX } from "../../lib/constructs/waf.ts";
 import { logicalId, SYNTH_TIMEOUT, type Synthesized, synthEnvironment } from "./support.ts";
 
 interface WafRule {
@@ -39,7 +39,7 @@ describe("production extras: WAF and alarms", () => {
     expect(staging.stack.terminationProtection).toBe(false);
   });
 
-  it("a CLOUDFRONT WebACL rate-limits the session and enter routes per IP with 429", () => {
+  it("a CLOUDFRONT WebACL rate-limits the session, enter and OIDC sign-in routes per IP with 429", () => {
     production.template.resourceCountIs("AWS::WAFv2::WebACL", 1);
     const [acl] = Object.values(production.template.findResources("AWS::WAFv2::WebACL"));
     expect(acl?.Properties.Scope).toBe("CLOUDFRONT");
@@ -47,7 +47,7 @@ describe("production extras: WAF and alarms", () => {
     const rules = acl?.Properties.Rules as WafRule[];
     const rate = rules.flatMap((rule) => (rule.Statement.RateBasedStatement ? [{ ...rule.Statement.RateBasedStatement, action: rule.Action }] : []));
     expect(rate.map((statement) => statement.ScopeDownStatement.RegexMatchStatement.RegexString).sort()).toEqual(
-      [ENTER_PATH_REGEX, SESSION_PATH_REGEX].sort(),
+      [ENTER_PATH_REGEX, OIDC_PATH_REGEX, SESSION_PATH_REGEX].sort(),
     );
     for (const statement of rate) {
       expect(statement).toMatchObject({ AggregateKeyType: "IP", Limit: 300, EvaluationWindowSec: 300 });
@@ -69,6 +69,10 @@ describe("production extras: WAF and alarms", () => {
     expect(session.test("/embed/a/b/session")).toBe(false);
     expect(enter.test("/partner/globex/enter")).toBe(true);
     expect(enter.test("/partner/globex/enter/x")).toBe(false);
+    const oidc = new RegExp(OIDC_PATH_REGEX);
+    expect(oidc.test("/partner/globex/oidc/login")).toBe(true);
+    expect(oidc.test("/partner/globex/oidc/callback")).toBe(true);
+    expect(oidc.test("/partner/globex/oidc/backchannel-logout")).toBe(false);
   });
 
   it("WAF logs redact the query string, cookies and authorization", () => {
@@ -95,7 +99,7 @@ describe("production extras: WAF and alarms", () => {
         .filter((metric) => metric.MetricStat)
         .map((metric) => metric.MetricStat?.Metric.MetricName),
     );
-    // One series per API function for each of Throttles and Errors.
+    // One series per API function (one per handler of the route table) for each of Throttles and Errors.
     expect(mathMetrics.map((names) => [...new Set(names)]).sort()).toEqual([["Errors"], ["Throttles"]]);
     expect(mathMetrics.every((names) => names.length === HANDLER_NAMES.length)).toBe(true);
     for (const alarm of alarms) {

@@ -252,3 +252,45 @@ describe("operator CLI: partner secrets in Secrets Manager (emulator)", () => {
     expect(result.stderr).toContain("hint: check --env and the secret prefix");
   });
 });
+
+describe("secret show | rotate --kind oidc", () => {
+  const oidcPartner = `oidc-${run}`;
+  const oidcConfig = join(dir, "partners.oidc.staging.json");
+  writeFileSync(
+    oidcConfig,
+    JSON.stringify({
+      environment: "staging",
+      appUrl: "https://staging.app.jupid.example",
+      partners: [{ ...partnerInput(oidcPartner, { allowedOrigins: [ORIGIN] }), oidc: { issuer: "https://id.example", clientId: "jupid" } }],
+    }),
+  );
+  const oidcCli = (argv: string[], stdin?: string) =>
+    runBuffered([...argv, "--env", "staging", "--config", oidcConfig, "--secret-prefix", prefix], { env: process.env, ...(stdin === undefined ? {} : { stdin }) });
+
+  it("stores the provider-issued value from stdin where the gateway's adapter reads it, and shows it only with --reveal", async () => {
+    expect((await oidcCli(["secret", "show", oidcPartner, "--kind", "oidc"])).code).toBe(1);
+    const value = `provider-issued-${randomPartnerSecret()}`;
+    const stored = await oidcCli(["secret", "rotate", oidcPartner, "--kind", "oidc"], `${value}\n`);
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(stored.stdout).not.toContain(value);
+    expect(await adapter().getOidcClientSecret(oidcPartner)).toBe(value);
+    const hidden = await oidcCli(["secret", "show", oidcPartner, "--kind", "oidc"]);
+    expect(hidden.code).toBe(0);
+    expect(hidden.stdout).not.toContain(value);
+    const revealed = await oidcCli(["secret", "show", oidcPartner, "--kind", "oidc", "--json", "--reveal"]);
+    expect(revealed.json()).toMatchObject({ kind: "oidc", present: true, secret: value });
+
+    const next = `provider-issued-${randomPartnerSecret()}`;
+    expect((await oidcCli(["secret", "rotate", oidcPartner, "--kind", "oidc"], next)).code).toBe(0);
+    expect(await adapter().getOidcClientSecret(oidcPartner)).toBe(next);
+    // The signing key of the same partner is another secret entirely.
+    expect(await adapter().getKeys(oidcPartner)).toEqual([]);
+  });
+
+  it("refuses an empty stdin and a partner without an oidc block", async () => {
+    expect((await oidcCli(["secret", "rotate", oidcPartner, "--kind", "oidc"], "")).code).toBe(2);
+    const none = await cli(["secret", "rotate", partnerId, "--kind", "oidc"]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("no oidc block");
+  });
+});

@@ -86,4 +86,19 @@ describe.each(WORLD_KINDS)("PartnerSecrets contract [%s]", (kind) => {
     expect((await world().deps.secrets.getKeys(a)).map((k) => k.secret)).toEqual([secretA]);
     expect((await world().deps.secrets.getKeys(b)).map((k) => k.secret)).toEqual([secretB]);
   });
+
+  it("keeps the OIDC client secret apart from the signing keys", async () => {
+    const partnerId = uniquePartnerId();
+    expect(await world().deps.secrets.getOidcClientSecret(partnerId)).toBeUndefined();
+    const signing = randomPartnerSecret();
+    const client = ` client-sécret-${randomPartnerSecret()} `;
+    await world().createSecret(partnerId, signing);
+    expect(await world().deps.secrets.getOidcClientSecret(partnerId)).toBeUndefined();
+    await world().putOidcClientSecret(partnerId, client);
+    expect(await world().deps.secrets.getOidcClientSecret(partnerId)).toBe(client);
+    expect((await world().deps.secrets.getKeys(partnerId)).map((key) => key.secret)).toEqual([signing]);
+    const replaced = randomPartnerSecret();
+    await world().putOidcClientSecret(partnerId, replaced);
+    expect(await world().deps.secrets.getOidcClientSecret(partnerId)).toBe(replaced);
+  });
 });

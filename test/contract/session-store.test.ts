@@ -84,4 +84,20 @@ describe.each(WORLD_KINDS)("SessionStore contract [%s]", (kind) => {
     await sessions.touch(gone.idHash, gone.lastSeenAt + 90);
     expect(await sessions.get(gone.idHash, Date.now())).toBeUndefined();
   });
+
+  it("deletes every session of one user at one partner, and only those", async () => {
+    const { sessions } = world().deps;
+    const partnerId = uniquePartnerId();
+    const userId = `u-${randomBytes(6).toString("hex")}`;
+    const mine = [session({ partnerId, userId }), session({ partnerId, userId }), session({ partnerId, userId })];
+    const otherPartner = session({ userId });
+    const otherUser = session({ partnerId });
+    for (const s of [...mine, otherPartner, otherUser]) await sessions.put(s);
+    // The AWS adapter reads an eventually consistent index; the emulator, like DynamoDB within moments, has it.
+    expect(await sessions.deleteForUser(partnerId, userId)).toBe(3);
+    for (const s of mine) expect(await sessions.get(s.idHash, Date.now())).toBeUndefined();
+    expect(await sessions.get(otherPartner.idHash, Date.now())).toEqual(otherPartner);
+    expect(await sessions.get(otherUser.idHash, Date.now())).toEqual(otherUser);
+    expect(await sessions.deleteForUser(partnerId, userId)).toBe(0);
+  });
 });

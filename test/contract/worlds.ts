@@ -60,6 +60,8 @@ export interface ContractWorld {
   rotateSecret(partnerId: string, secret: string): Promise<string>;
   /** Drop the previous key (end a rotation overlap early). */
   endOverlap(partnerId: string): Promise<void>;
+  /** Store the partner's OIDC client secret. */
+  putOidcClientSecret(partnerId: string, secret: string): Promise<void>;
   /**
    * Stored user rows for `partnerId` (AWS: USER# items in the table; memory:
    * every user of this test's fresh world) and mapping rows (AWS only).
@@ -150,6 +152,9 @@ function memoryWorld(clock: ManualClock): ContractWorld {
       const current = (await deps.secrets.getKeys(partnerId)).find((key) => key.stage === "current");
       if (current) deps.secrets.setCurrent(partnerId, current.secret, current.kid);
     },
+    async putOidcClientSecret(partnerId, secret) {
+      deps.secrets.setOidcClientSecret(partnerId, secret);
+    },
     async storedIdentityRows() {
       return { users: deps.identities.userCount };
     },
@@ -191,6 +196,7 @@ function awsWorld(clock: ManualClock, resources: AwsTestResources): ContractWorl
     createSecret: (partnerId, secret) => resources.createSecret(partnerId, secret),
     rotateSecret: (partnerId, secret) => resources.rotateSecret(partnerId, secret),
     endOverlap: (partnerId) => resources.endOverlap(partnerId),
+    putOidcClientSecret: (partnerId, secret) => resources.putOidcClientSecret(partnerId, secret),
     async storedIdentityRows(partnerId) {
       const { dynamodb } = emulatorClients();
       let users = 0;

@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CreateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import {
   type EnvironmentConfig,
@@ -33,6 +34,7 @@ import { DeployedData, partnerToken, uniqueSub } from "./support/data.ts";
 import { apiBaseUrl, aws, deploymentReport, readStack, type StackOutputs } from "./support/deployment.ts";
 import { dpopKey, type TestDpopKey } from "../fixtures/dpop.ts";
 import { Api, type ApiResponse, cookieAttributes, cookieValue, summary } from "./support/http.ts";
+import { startTestProvider, TestBrowser, type TestProvider } from "../support/oidc-provider.ts";
 
 const CONFIG: EnvironmentConfig = loadEnvironmentConfig(partnersFile(ENVIRONMENT));
 const COOKIE = sessionCookieName(CONFIG);
@@ -637,7 +639,7 @@ describe("a disabled partner", () => {
 // --- config change + redeploy --------------------------------------------------------------
 
 describe("partner config change + redeploy", () => {
-  const added: PartnerConfigInput = {
+  let added: PartnerConfigInput = {
     id: ADDED_ID,
     displayName: "Integration Added",
     allowedOrigins: ["http://localhost:3003"],
@@ -645,6 +647,12 @@ describe("partner config change + redeploy", () => {
     shell: { mode: "full", chat: false },
     freeLimit: { metric: "transactions", threshold: 2 },
   };
+  // The added partner signs users in through its own OpenID provider too: a real one, on loopback.
+  let provider: TestProvider | undefined;
+  const oidcSecretId = `${ADDED_ID}/oidc-client`;
+  afterAll(async () => {
+    await provider?.close();
+  });
   const extraBetaOrigin = "http://127.0.0.1:3001";
 
   test("a partner added to the config file (and an origin added to another) is live after a redeploy", async () => {
@@ -652,6 +660,9 @@ describe("partner config change + redeploy", () => {
     // behind by an interrupted earlier run against a shared endpoint would
     // block creating it again.
     if (await data.secretExists(ADDED_ID)) await data.forceDeleteSecret(ADDED_ID);
+    await data.forceDeleteSecret(oidcSecretId);
+    provider = await startTestProvider({ appUrl: CONFIG.appUrl, partnerId: ADDED_ID });
+    added = { ...added, oidc: { issuer: provider.issuer, clientId: provider.clientId } };
 
     const changed = {
       ...CONFIG,
@@ -684,6 +695,43 @@ describe("partner config change + redeploy", () => {
     expect(signIn.status, summary(signIn)).toBe(200);
     expect(signIn.json()).toMatchObject({ firstRun: true, redirectTo: app(expected.firstRunPath) });
   }, 600_000);
+
+  test("its OIDC entrypoint signs a user in through the provider, and back-channel logout ends the session", async () => {
+    if (!provider) throw new Error("the previous test did not start the provider");
+    await aws().secrets.send(new CreateSecretCommand({ Name: data.secretName(oidcSecretId), SecretString: provider.clientSecret }));
+    try {
+      const sub = uniqueSub("oidc");
+      const login = await api.request("GET", `/partner/${ADDED_ID}/oidc/login?${new URLSearchParams({ iss: provider.issuer, target_link_uri: "/dashboard" })}`);
+      expect(login.status, summary(login)).toBe(303);
+      const transaction = cookieValue(login, `jupid_oidc_${ADDED_ID}`);
+      expect(transaction).toBeDefined();
+      // The provider sends the browser to the configured appUrl; the same request goes to the deployed API.
+      provider.nextLogin = sub;
+      const { url } = await new TestBrowser().navigate(login.headers.get("location") as string, {}, (next) => next.pathname.endsWith("/oidc/callback"));
+      const callback = await api.request("GET", `/partner/${ADDED_ID}/oidc/callback${new URL(url).search}`, { cookie: `jupid_oidc_${ADDED_ID}=${transaction}` });
+      expect(callback.status, summary(callback)).toBe(303);
+      expect(callback.headers.get("location")).toBe(app(partnerSchema.parse(added).firstRunPath));
+      const sessionId = cookieValue(callback, COOKIE) as string;
+      expect(await data.session(sessionId)).toBeDefined();
+      expect(await data.mapping(ADDED_ID, `oidc:${sub}`)).toBeDefined();
+
+      const now = Math.floor(Date.now() / 1000);
+      const logoutToken = await provider.sign({
+        iss: provider.issuer,
+        aud: provider.clientId,
+        sub,
+        iat: now,
+        exp: now + 120,
+        jti: randomBytes(12).toString("hex"),
+        events: { "http://schemas.openid.net/event/backchannel-logout": {} },
+      });
+      const logout = await api.request("POST", `/partner/${ADDED_ID}/oidc/backchannel-logout`, { form: { logout_token: logoutToken } });
+      expect([logout.status, logout.json()], summary(logout)).toEqual([200, { ended: 1 }]);
+      expect(await data.session(sessionId)).toBeUndefined();
+    } finally {
+      await data.forceDeleteSecret(oidcSecretId);
+    }
+  }, 120_000);
 
   test("removing it again disables it on redeploy and keeps its secret until it is retired on purpose", async () => {
     timings.push(...(await deployStack({ label: "restored" })));

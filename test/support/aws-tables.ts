@@ -27,6 +27,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { PartnerConfig } from "../../config/schema.ts";
+import { oidcClientSecretName } from "../../lambdas/adapters/aws/partner-secrets.ts";
 import { emulatorEndpoint } from "./ministack.ts";
 
 /** The variables of {@link createAwsDependencies} (lambdas/adapters/aws/index.ts). */
@@ -45,6 +46,7 @@ interface TableSpec {
   readonly partitionKey: string;
   readonly sortKey?: string;
   readonly ttlAttribute?: string;
+  readonly index?: { readonly name: string; readonly partitionKey: string; readonly sortKey: string };
 }
 
 /** Mirrors the brief's table list (team-brief.md "AWS resources"); the CDK data construct must match it. */
@@ -52,7 +54,13 @@ export const TABLE_SPECS: readonly TableSpec[] = [
   { envName: "JUPID_TABLE_PARTNERS", suffix: "partners", partitionKey: "id" },
   { envName: "JUPID_TABLE_IDENTITIES", suffix: "identities", partitionKey: "pk", sortKey: "sk" },
   { envName: "JUPID_TABLE_REPLAY", suffix: "replay", partitionKey: "key", ttlAttribute: "expiresAt" },
-  { envName: "JUPID_TABLE_SESSIONS", suffix: "sessions", partitionKey: "idHash", ttlAttribute: "expiresAt" },
+  {
+    envName: "JUPID_TABLE_SESSIONS",
+    suffix: "sessions",
+    partitionKey: "idHash",
+    ttlAttribute: "expiresAt",
+    index: { name: "byUser", partitionKey: "userId", sortKey: "partnerId" },
+  },
   { envName: "JUPID_TABLE_USAGE", suffix: "usage", partitionKey: "userId", sortKey: "metric" },
 ];
 
@@ -90,6 +98,8 @@ export interface AwsTestResources {
   rotateSecret(partnerId: string, secret: string): Promise<string>;
   /** End a rotation overlap early: remove the AWSPREVIOUS stage. */
   endOverlap(partnerId: string): Promise<void>;
+  /** Create or replace the partner's OIDC client secret (as `secret set --kind oidc` does). */
+  putOidcClientSecret(partnerId: string, secret: string): Promise<void>;
   /** Delete the tables and secrets (for shared emulators; a harness-owned MiniStack is wiped anyway). */
   dispose(): Promise<void>;
 }
@@ -115,8 +125,27 @@ export async function createAwsTestResources(label: string): Promise<AwsTestReso
         new CreateTableCommand({
           TableName: tableName,
           KeySchema: keys,
-          AttributeDefinitions: attributes,
+          AttributeDefinitions: [
+            ...attributes,
+            ...(spec.index
+              ? [spec.index.partitionKey, spec.index.sortKey].map((name) => ({ AttributeName: name, AttributeType: "S" as const }))
+              : []),
+          ],
           BillingMode: "PAY_PER_REQUEST",
+          ...(spec.index
+            ? {
+                GlobalSecondaryIndexes: [
+                  {
+                    IndexName: spec.index.name,
+                    KeySchema: [
+                      { AttributeName: spec.index.partitionKey, KeyType: "HASH" as const },
+                      { AttributeName: spec.index.sortKey, KeyType: "RANGE" as const },
+                    ],
+                    Projection: { ProjectionType: "ALL" as const },
+                  },
+                ],
+              }
+            : {}),
         }),
       );
       await waitUntilTableExists({ client: dynamodb, maxWaitTime: 60, minDelay: 1 }, { TableName: tableName });
@@ -167,6 +196,12 @@ export async function createAwsTestResources(label: string): Promise<AwsTestReso
           RemoveFromVersionId: previous[0],
         }),
       );
+    },
+    async putOidcClientSecret(partnerId, secret) {
+      const name = oidcClientSecretName(env.JUPID_SECRET_PREFIX, partnerId);
+      if (secretIds.has(name)) await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: secret }));
+      else await secrets.send(new CreateSecretCommand({ Name: name, SecretString: secret }));
+      secretIds.add(name);
     },
     async dispose() {
       await Promise.allSettled([

@@ -1,6 +1,7 @@
 /**
  * Deterministic budgets: each Lambda handler bundle, built the way the CDK
- * builds it (bench/lambda-bundles.ts), must stay within 300 KB minified.
+ * builds it (bench/lambda-bundles.ts), must stay within 300 KB minified
+ * (the oidc handler: 320 KB, see LAMBDA_BUNDLE_BUDGET_OVERRIDES).
  * Sizes only — timings never fail tests (see `npm run bench`). The embed.js
  * budget lives with the SDK (test/unit/sdk-budget.test.ts).
  */
@@ -8,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleHandlers, HANDLER_NAMES, type HandlerBundle, LAMBDA_BUNDLE_BUDGET_BYTES } from "../../bench/lambda-bundles.ts";
+import { bundleBudget, bundleHandlers, HANDLER_NAMES, type HandlerBundle } from "../../bench/lambda-bundles.ts";
 
 const outDir = mkdtempSync(join(tmpdir(), "jupid-budgets-"));
 let bundles: Map<string, HandlerBundle>;
@@ -22,7 +23,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 describe("Lambda handler bundles, built as lib/constructs/embed-function.ts builds them", () => {
-  it.each(HANDLER_NAMES)("%s stays within 300 KB", (name) => {
+  it.each(HANDLER_NAMES)("%s stays within its budget (300 KB; oidc 320 KB)", (name) => {
     const bundle = bundles.get(name);
     expect(bundle, `no bundle for ${name}`).toBeDefined();
     const { bytes, breakdown } = bundle as HandlerBundle;
@@ -30,8 +31,8 @@ describe("Lambda handler bundles, built as lib/constructs/embed-function.ts buil
       .slice(0, 6)
       .map(([input, size]) => `${input} ${kb(size)}`)
       .join(", ");
-    expect(bytes, `lambdas/handlers/${name}.ts bundles to ${kb(bytes)} (budget ${kb(LAMBDA_BUNDLE_BUDGET_BYTES)}); largest inputs: ${largest}`).toBeLessThanOrEqual(
-      LAMBDA_BUNDLE_BUDGET_BYTES,
+    expect(bytes, `lambdas/handlers/${name}.ts bundles to ${kb(bytes)} (budget ${kb(bundleBudget(name))}); largest inputs: ${largest}`).toBeLessThanOrEqual(
+      bundleBudget(name),
     );
   });
 });

@@ -11,6 +11,7 @@ import { loadEnvironmentConfig } from "../../config/schema.ts";
 import { ensureLocalSecrets, withExtraOrigins } from "../../lambdas/local/main.ts";
 import { mintToken } from "../fixtures/tokens.ts";
 import { postFrameSignIn } from "../fixtures/dpop.ts";
+import { TestBrowser } from "../support/oidc-provider.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 let child: ChildProcess;
@@ -25,7 +26,7 @@ const DEV_SITE = "http://localhost:8000";
 beforeAll(async () => {
   child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), ["lambdas/local/main.ts", "--origin", DEV_SITE], {
     cwd: ROOT,
-    env: { ...process.env, JUPID_PORT: "0", PARTNER_PORT: "0", JUPID_LOCAL_SECRETS: secretsFile },
+    env: { ...process.env, JUPID_PORT: "0", PARTNER_PORT: "0", OIDC_PORT: "0", JUPID_LOCAL_SECRETS: secretsFile },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (chunk) => {
@@ -86,6 +87,18 @@ describe("npm start", () => {
     const page = await fetch(partnerUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("/embed.js");
+  });
+
+  it("offers the OIDC path: the partner page links to Jupid's login initiation, which sends the browser to Acme ID's login", async () => {
+    const page = await (await fetch(partnerUrl)).text();
+    const href = /<a id="oidc-login" href="([^"]+)">Sign in to Jupid with Acme<\/a>/.exec(page)?.[1]?.replaceAll("&amp;", "&");
+    expect(href, "the demo partner's login page links to the OIDC entrypoint").toMatch(new RegExp(`^${gatewayUrl}/partner/acme-books/oidc/login\\?iss=`));
+    const issuer = /Acme ID \(OIDC\)\s+(http:\/\/\S+)/.exec(output)?.[1] as string;
+    const browser = new TestBrowser();
+    const { url, response } = await browser.navigate(href as string);
+    expect(new URL(url).origin).toBe(issuer);
+    expect(response?.status).toBe(200);
+    expect(await response?.text()).toContain("Acme ID");
   });
 });
 

@@ -20,6 +20,11 @@ export interface SecretsManagerPartnerSecretsOptions {
   readonly clock?: () => number;
 }
 
+/** The Secrets Manager name of a partner's OIDC client secret (one home for the format: the CLI and the CDK grant use it). */
+export function oidcClientSecretName(secretPrefix: string, partnerId: string): string {
+  return `${secretPrefix}${partnerId}/oidc-client`;
+}
+
 /**
  * Partner signing keys from Secrets Manager: one secret per partner whose
  * SecretString is the HMAC secret. AWSCURRENT is the current key; after a
@@ -36,12 +41,23 @@ export interface SecretsManagerPartnerSecretsOptions {
  */
 export class SecretsManagerPartnerSecrets implements PartnerSecrets {
   private readonly cache: TtlCache<readonly PartnerKey[]>;
+  private readonly oidcCache: TtlCache<string | undefined>;
 
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly options: SecretsManagerPartnerSecretsOptions,
   ) {
     this.cache = new TtlCache(options.cacheSeconds, options.clock ?? Date.now);
+    this.oidcCache = new TtlCache(options.cacheSeconds, options.clock ?? Date.now);
+  }
+
+  /** `<prefix><partnerId>/oidc-client`: partner ids never contain "/", so no partner's key secret can have this name. */
+  async getOidcClientSecret(partnerId: string): Promise<string | undefined> {
+    if (!PARTNER_ID_PATTERN.test(partnerId)) return undefined;
+    return this.oidcCache.get(partnerId, async () => {
+      const version = await this.version(oidcClientSecretName(this.options.secretPrefix, partnerId), { VersionStage: "AWSCURRENT" });
+      return version?.SecretString;
+    });
   }
 
   async getKeys(partnerId: string): Promise<readonly PartnerKey[]> {

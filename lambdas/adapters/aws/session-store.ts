@@ -5,11 +5,12 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { SHELL_MODES } from "../../../config/schema.ts";
 import type { Session, SessionStore } from "../../ports/index.ts";
-import { CorruptItemError, type Item, num, readNumber, str } from "./attributes.ts";
+import { CorruptItemError, type Item, num, readNumber, readString, str } from "./attributes.ts";
 
 type KindOf<T> = T extends string ? "S" : T extends number ? "N" : T extends boolean ? "BOOL" : never;
 /** `"S"` for a required string, `"S?"` for an optional one; likewise `N` (number) and `BOOL`. */
@@ -72,6 +73,9 @@ export function readSessionItem(stored: Item, table: string): Session {
   return session as unknown as Session;
 }
 
+/** The sessions table's index on `userId` (sort key `partnerId`), used by back-channel logout. */
+export const SESSIONS_BY_USER_INDEX = "byUser";
+
 /**
  * Sessions keyed by the SHA-256 of their id, with a TTL on `expiresAt`.
  * TTL deletion is lazy, so reads treat an item past `expiresAt` as absent.
@@ -115,5 +119,29 @@ export class DynamoSessionStore implements SessionStore {
 
   async delete(idHash: string): Promise<void> {
     await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { idHash: str(idHash) } }));
+  }
+
+  async deleteForUser(partnerId: string, userId: string): Promise<number> {
+    // The index is eventually consistent: a session written a moment ago may be
+    // missed. Back-channel logout arrives long after the sign-in that wrote it.
+    let deleted = 0;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: SESSIONS_BY_USER_INDEX,
+          KeyConditionExpression: "userId = :user AND partnerId = :partner",
+          ExpressionAttributeValues: { ":user": str(userId), ":partner": str(partnerId) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        await this.delete(readString(item, "idHash", this.tableName));
+        deleted++;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return deleted;
   }
 }

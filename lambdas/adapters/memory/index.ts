@@ -39,8 +39,16 @@ export class MemoryPartnerStore implements PartnerStore {
 
 export class MemoryPartnerSecrets implements PartnerSecrets {
   private readonly keys = new Map<string, PartnerKey[]>();
+  private readonly oidcClientSecrets = new Map<string, string>();
   async getKeys(partnerId: string): Promise<readonly PartnerKey[]> {
     return this.keys.get(partnerId) ?? [];
+  }
+  async getOidcClientSecret(partnerId: string): Promise<string | undefined> {
+    return this.oidcClientSecrets.get(partnerId);
+  }
+  /** Set the OIDC client secret of a partner. */
+  setOidcClientSecret(partnerId: string, secret: string): void {
+    this.oidcClientSecrets.set(partnerId, secret);
   }
   /** Set the current secret of a partner with no previous key. */
   setCurrent(partnerId: string, secret: string, kid = "k1"): void {
@@ -150,6 +158,16 @@ export class MemorySessionStore implements SessionStore {
   }
   async delete(idHash: string): Promise<void> {
     this.sessions.delete(idHash);
+  }
+  async deleteForUser(partnerId: string, userId: string): Promise<number> {
+    let deleted = 0;
+    for (const [idHash, session] of this.sessions) {
+      if (session.partnerId === partnerId && session.userId === userId) {
+        this.sessions.delete(idHash);
+        deleted++;
+      }
+    }
+    return deleted;
   }
   /** Test double: every stored session (e.g. to end them as the gateway would). */
   list(): readonly Session[] {

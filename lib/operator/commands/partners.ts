@@ -1,5 +1,7 @@
 /** `partners list | show | handover`: the partner file of an environment, read through the gateway's own loader. */
 import type { PartnerConfig } from "../../../config/schema.ts";
+import { checkOidcConfig } from "../../../lambdas/core/oidc-check.ts";
+import { ProviderDirectory } from "../../../lambdas/core/oidc-directory.ts";
 import { positionals, stringOption } from "../args.ts";
 import { AWS_OPTIONS, type Command, ENV_OPTIONS, envFlags, mayReveal, REVEAL_OPTION, secretsAdmin } from "../command.ts";
 import { findPartner, localSecretsFile, readLocalSecret, secretPrefix, selectEnvironment } from "../environment.ts";
@@ -149,4 +151,50 @@ export function partnerUrls(appUrl: string, partner: Pick<PartnerConfig, "id">) 
   };
 }
 
-export const partnerCommands: readonly Command[] = [list, show, handover];
+const oidcCheck: Command = {
+  name: "partners oidc-check",
+  usage: "partners oidc-check <partnerId> [--env <env>] [--config <file>] [--json]",
+  summary: "Fetch the partner's OpenID provider metadata and say what is wrong with its oidc configuration.",
+  details: [
+    "Runs the gateway's own discovery (exact issuer match) and JWKS fetch, then checks the metadata against the",
+    "partner's oidc block: code flow, PKCE S256, the client authentication method, signing algorithms, scopes,",
+    "RFC 9207 iss, PAR and back-channel logout. Prints the URIs to register for Jupid at the provider.",
+    "Exit 0 when sign-ins can work (warnings allowed), 1 when something would break them.",
+  ].join("\n"),
+  options: { ...ENV_OPTIONS },
+  examples: ["jupid-embed partners oidc-check acme-books --env staging"],
+  async run(args, { io, out }) {
+    const [partnerId] = positionals(args, ["partnerId"], "partners oidc-check") as [string];
+    const selected = selectEnvironment(envFlags(args), io);
+    const partner = findPartner(selected, partnerId);
+    if (!partner.oidc) {
+      throw new CliError("OIDC_NOT_CONFIGURED", `${partnerId} has no oidc block in ${selected.file}`, EXIT.FAILED, "add oidc: { issuer, clientId } to the partner (docs/partner-guide.md)");
+    }
+    out.progress(`fetching ${partner.oidc.issuer}/.well-known/openid-configuration`);
+    const directory = new ProviderDirectory(io.fetch ?? ((url, init) => fetch(url, init)), io.now);
+    const check = await checkOidcConfig(directory, partner.oidc, selected.config.appUrl, partner.id);
+    if (out.json) {
+      out.printJson({ environment: selected.name, partnerId, issuer: partner.oidc.issuer, ...check });
+      return check.usable ? EXIT.OK : EXIT.FAILED;
+    }
+    const mark = { ok: "ok", warning: "WARN", error: "ERROR" } as const;
+    out.print(
+      [
+        `OIDC configuration of ${partnerId} (${selected.name}): issuer ${partner.oidc.issuer}, client ${partner.oidc.clientId}, ${partner.oidc.clientAuth}`,
+        columns(check.findings.map((finding) => [mark[finding.level], finding.subject, finding.message])),
+        "",
+        "Register for Jupid at the provider:",
+        columns([
+          ["Redirect URI", check.registration.redirectUri],
+          ["Initiate login URI", check.registration.initiateLoginUri],
+          ["Back-channel logout URI", check.registration.backchannelLogoutUri],
+        ]),
+        "",
+        check.usable ? "Sign-ins can work." : "Sign-ins would fail: fix the errors above.",
+      ].join("\n"),
+    );
+    return check.usable ? EXIT.OK : EXIT.FAILED;
+  },
+};
+
+export const partnerCommands: readonly Command[] = [list, show, handover, oidcCheck];

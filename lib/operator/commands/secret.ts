@@ -5,11 +5,68 @@
  * environment's keyRotationOverlapSeconds after a rotation, AWSPREVIOUS.
  */
 import type { PartnerKey } from "../../../lambdas/ports/index.ts";
-import { flag, integerOption, type ParsedArgs, positionals } from "../args.ts";
+import { flag, integerOption, type ParsedArgs, positionals, stringOption } from "../args.ts";
 import { AWS_OPTIONS, type Command, type CommandContext, ENV_OPTIONS, envFlags, mayReveal, REVEAL_OPTION, secretsAdmin } from "../command.ts";
 import { findPartner, localSecretsFile, readLocalSecret, type SelectedEnvironment, selectEnvironment } from "../environment.ts";
-import { CliError, columns, duration, EXIT, isoSeconds, relative } from "../io.ts";
+import { CliError, columns, duration, EXIT, isoSeconds, relative, usageError } from "../io.ts";
 import { currentKey, generatePartnerSecret, previousKey, type SecretState } from "../partner-secrets-admin.ts";
+
+const KIND_OPTION = {
+  kind: {
+    type: "string",
+    value: "<kind>",
+    description: "signing (default): the HS256 key shared with the partner; oidc: Jupid's client secret at the partner's OpenID provider",
+  },
+} as const;
+
+function isOidcKind(args: ParsedArgs): boolean {
+  const kind = stringOption(args, "kind") ?? "signing";
+  if (kind !== "signing" && kind !== "oidc") throw usageError(`--kind must be signing or oidc, not ${kind}`);
+  return kind === "oidc";
+}
+
+async function showOidc(partnerId: string, args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const { out } = ctx;
+  const selected = selectAwsEnvironment(args, ctx, "rotate");
+  const partner = findPartner(selected, partnerId);
+  if (!partner.oidc) out.warn(`${partnerId} has no oidc block in ${selected.file}: the gateway does not use this secret`);
+  const admin = await secretsAdmin(selected, args, ctx);
+  const { name, value } = await admin.describeOidcClientSecret(partnerId);
+  const reveal = mayReveal(args, out);
+  if (out.json) {
+    out.printJson({ environment: selected.name, partnerId, kind: "oidc", secretName: name, present: value !== undefined, ...(reveal && value ? { secret: value } : {}) });
+    return value === undefined ? EXIT.FAILED : EXIT.OK;
+  }
+  out.print(
+    columns([
+      ["Secret", name],
+      ["Client", partner.oidc ? `${partner.oidc.clientId} at ${partner.oidc.issuer} (${partner.oidc.clientAuth})` : "(no oidc block)"],
+      ["Value", value === undefined ? `none: sign-ins fail with OIDC_PROVIDER_UNAVAILABLE; set it with: jupid-embed secret rotate ${partnerId} --kind oidc --env ${selected.name} < secret.txt` : reveal ? value : "(hidden: run on a terminal or pass --reveal)"],
+    ]),
+  );
+  return value === undefined ? EXIT.FAILED : EXIT.OK;
+}
+
+async function rotateOidc(partnerId: string, args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const { io, out } = ctx;
+  const selected = selectAwsEnvironment(args, ctx, "rotate");
+  const partner = findPartner(selected, partnerId);
+  if (!partner.oidc) throw new CliError("OIDC_NOT_CONFIGURED", `${partnerId} has no oidc block in ${selected.file}`, EXIT.FAILED, "add oidc: { issuer, clientId } first");
+  // The provider issues the value; it comes on stdin so it is never in argv, shell history or ps.
+  const value = (await io.readStdin()).trim();
+  if (value.length < 16) {
+    throw usageError("pipe the client secret the partner's provider issued on stdin (at least 16 characters)", `jupid-embed secret rotate ${partnerId} --kind oidc --env ${selected.name} < secret.txt`);
+  }
+  const admin = await secretsAdmin(selected, args, ctx);
+  const { name, versionId } = await admin.putOidcClientSecret(partnerId, value);
+  const cache = selected.config.cacheSeconds;
+  if (out.json) {
+    out.printJson({ environment: selected.name, partnerId, kind: "oidc", secretName: name, versionId: versionId ?? null, cacheSeconds: cache });
+    return EXIT.OK;
+  }
+  out.print(`Stored ${name}${versionId ? ` (version ${versionId})` : ""}: warm gateways use it within ${cache} s. Check the provider: jupid-embed partners oidc-check ${partnerId} --env ${selected.name}`);
+  return EXIT.OK;
+}
 
 const SECRET_ENV_NOTE = "--env (or --config, whose file names its environment) is required: JUPID_ENV is not used, these commands never guess.";
 
@@ -53,11 +110,12 @@ const show: Command = {
   usage: "secret show <partnerId> --env <env> [--reveal] [--json]",
   summary: "Show a partner's secret: versions and the keys the gateway accepts now.",
   details: `${SECRET_ENV_NOTE}\nThe current value is printed only to a terminal or with --reveal. Without a terminal or --reveal only metadata is printed; --json never carries the value without --reveal.\nFor env local the value comes from the local gateway's secrets file.`,
-  options: { ...ENV_OPTIONS, ...REVEAL_OPTION, ...AWS_OPTIONS },
-  examples: ["jupid-embed secret show acme-books --env staging", "jupid-embed secret show acme-books --env staging --json --reveal | jq -r .secret"],
+  options: { ...ENV_OPTIONS, ...KIND_OPTION, ...REVEAL_OPTION, ...AWS_OPTIONS },
+  examples: ["jupid-embed secret show acme-books --env staging", "jupid-embed secret show acme-books --kind oidc --env staging", "jupid-embed secret show acme-books --env staging --json --reveal | jq -r .secret"],
   async run(args, ctx) {
     const { io, out } = ctx;
     const [partnerId] = positionals(args, ["partnerId"], "secret show") as [string];
+    if (isOidcKind(args)) return showOidc(partnerId, args, ctx);
     const selected = selectAwsEnvironment(args, ctx, "show");
     const reveal = mayReveal(args, out);
     const nowSeconds = Math.floor(io.now() / 1000);
@@ -121,6 +179,7 @@ const rotate: Command = {
   options: {
     ...ENV_OPTIONS,
     force: { type: "boolean", description: "rotate even though the previous key is still inside its overlap (it stops working at once)" },
+    ...KIND_OPTION,
     ...REVEAL_OPTION,
     ...AWS_OPTIONS,
   },
@@ -128,6 +187,7 @@ const rotate: Command = {
   async run(args, ctx) {
     const { io, out } = ctx;
     const [partnerId] = positionals(args, ["partnerId"], "secret rotate") as [string];
+    if (isOidcKind(args)) return rotateOidc(partnerId, args, ctx);
     const selected = selectAwsEnvironment(args, ctx, "rotate");
     findPartner(selected, partnerId);
     const admin = await secretsAdmin(selected, args, ctx);
