@@ -174,6 +174,7 @@ describe("stored records", () => {
       pk: { S: `MAP#${partnerId}` },
       sk: { S: "Sub One" },
       userId: { S: userId },
+      email: { S: "e@example.com" },
     });
     expect(await get(resources.env.JUPID_TABLE_IDENTITIES, { pk: `USER#${userId}`, sk: "PROFILE" })).toEqual({
       pk: { S: `USER#${userId}` },

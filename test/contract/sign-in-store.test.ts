@@ -58,7 +58,7 @@ describe.each(WORLD_KINDS)("SignInStore contract [%s]", (kind) => {
     const outcome = await deps.signIns.recordSignIn(input);
     expect(outcome).toEqual({
       kind: "signed-in",
-      user: { userId: input.newUserId, partnerId, sub: "s-1" },
+      user: { userId: input.newUserId, partnerId, sub: "s-1", email: "a@example.com" },
       created: true,
       session: { ...input.session, userId: input.newUserId },
     });

@@ -4,6 +4,7 @@
  * failing case, and the provider's HTTP goes through a counting, optionally
  * tampering fetch so metadata/JWKS caching and bad ID tokens can be tested.
  */
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 import { createHash } from "node:crypto";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -296,11 +297,7 @@ describe("callback", () => {
 
   it("maps the same sub through the token path and the OIDC path to one user when subjects are shared", async () => {
     const token = mintToken(SHARED, { claims: { sub: "carol" } }, Math.floor(Date.now() / 1000));
-    const viaToken = await fetch(`${gateway.url}/embed/${SHARED}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, parentOrigin: "http://localhost:3000" }),
-    });
+    const viaToken = await postFrameSignIn(gateway.url, SHARED, { token, parentOrigin: "http://localhost:3000" });
     expect(viaToken.status).toBe(200);
     const tokenUser = await gateway.runtime.deps.identities.findUserId(SHARED, "carol");
     const viaOidc = await signInThroughOidc(SHARED, "carol");
@@ -315,11 +312,7 @@ describe("callback", () => {
     expect(await gateway.runtime.deps.identities.findUserId(SEPARATE, "oidc:dave")).toBe(userId);
     expect(await gateway.runtime.deps.identities.findUserId(SEPARATE, "dave")).toBeUndefined();
     const token = mintToken(SEPARATE, { claims: { sub: "oidc:dave" } }, Math.floor(Date.now() / 1000));
-    const response = await fetch(`${gateway.url}/embed/${SEPARATE}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, parentOrigin: "http://localhost:3000" }),
-    });
+    const response = await postFrameSignIn(gateway.url, SEPARATE, { token, parentOrigin: "http://localhost:3000" });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: "TOKEN_CLAIM_INVALID", claim: "sub" } });
   });
