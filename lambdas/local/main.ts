@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { isEnvironmentName, loadEnvironmentConfig, partnersFile } from "../../config/schema.ts";
 import { log } from "../http/logger.ts";
 import { startDemoPartner } from "./demo-partner.ts";
-import { startGateway } from "./gateway.ts";
+import { checkInternalKey, startGateway } from "./gateway.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -37,10 +37,15 @@ export function ensureLocalSecrets(file: string, partnerIds: readonly string[]):
   return secrets;
 }
 
-function ensureInternalKey(file: string): string {
-  if (process.env.JUPID_INTERNAL_KEY) return process.env.JUPID_INTERNAL_KEY;
-  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
-  return readFileSync(file, "utf8").trim();
+/** The key for /internal/*: JUPID_INTERNAL_KEY, else the file (created with a random key); shorter than 16 bytes refuses to start. */
+export function ensureInternalKey(file: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  // An empty JUPID_INTERNAL_KEY is a mistake, not "use the file": it is checked (and refused) like any other value.
+  if (env.JUPID_INTERNAL_KEY !== undefined) return checkInternalKey(env.JUPID_INTERNAL_KEY, "JUPID_INTERNAL_KEY");
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  }
+  return checkInternalKey(readFileSync(file, "utf8").trim(), `the internal key file ${file}`);
 }
 
 function port(name: string, fallback: number): number {
