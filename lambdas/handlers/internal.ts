@@ -7,6 +7,7 @@
  */
 import { entitlement } from "../core/entitlement.ts";
 import { EmbedError } from "../core/errors.ts";
+import { assertSessionUsable } from "../core/session-validity.ts";
 import { findSession } from "../core/sessions.ts";
 import type { PartnerConfig } from "../../config/schema.ts";
 import type { JupidUser } from "../ports/index.ts";
@@ -44,7 +45,7 @@ async function resolveSession(rt: Runtime, event: HttpEvent) {
   const session = await findSession(rt.deps, sessionId);
   if (!session) throw new EmbedError("SESSION_REQUIRED", "no live session with this id");
   const partner = await rt.deps.partners.get(session.partnerId);
-  if (!partner) throw new EmbedError("SESSION_REQUIRED", "the session's partner no longer exists");
+  assertSessionUsable(session, partner);
   return json(200, {
     userId: session.userId,
     partnerId: session.partnerId,

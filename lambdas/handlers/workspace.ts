@@ -3,6 +3,7 @@
  * this page stands in for it so that the whole flow can be seen and tested:
  * it shows the signed-in user, partner, path, shell, chat and branding.
  */
+import { sessionRefusal } from "../core/session-validity.ts";
 import { findSession } from "../core/sessions.ts";
 import { readSessionCookie } from "../http/cookies.ts";
 import { frameAncestors, workspacePageCsp } from "../http/csp.ts";
@@ -20,7 +21,7 @@ export function createWorkspaceHandler(runtime: RuntimeSource) {
     const [user, partner] = session
       ? await Promise.all([deps.identities.getUser(session.userId), deps.partners.get(session.partnerId)])
       : [undefined, undefined];
-    if (!session || !user || !partner) {
+    if (!session || !user || sessionRefusal(session, partner) || !partner) {
       return html(401, renderSignedOutPage(), `default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; ${frameAncestors([])}`);
     }
     const path = event.path.slice(settings.workspaceBasePath.length) || "/";

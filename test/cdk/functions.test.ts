@@ -137,7 +137,7 @@ describe("functions", () => {
     const sync = staging.stack.partnerRecords.handler;
     expect(permissionsOfRole(staging.json, logicalId(sync.role))).toEqual({
       [logicalId(sync.logGroup)]: LOGS,
-      [logicalId(staging.stack.data.tables.partners)]: ["dynamodb:PutItem", "dynamodb:Scan"],
+      [logicalId(staging.stack.data.tables.partners)]: ["dynamodb:Scan", "dynamodb:UpdateItem"],
       "*": XRAY,
     });
   });

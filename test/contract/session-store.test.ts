@@ -14,6 +14,7 @@ function session(overrides: Partial<Session> = {}): Session {
     chat: true,
     createdAt: now,
     expiresAt: now + 3600,
+    epoch: 0,
     ...overrides,
   };
 }
@@ -23,7 +24,7 @@ describe.each(WORLD_KINDS)("SessionStore contract [%s]", (kind) => {
 
   it("returns what was put, field for field", async () => {
     const { sessions } = world().deps;
-    const full = session({ shell: "full", chat: false });
+    const full = session({ shell: "full", chat: false, epoch: 7 });
     const minimal = session({ shell: "minimal", chat: true });
     await sessions.put(full);
     await sessions.put(minimal);

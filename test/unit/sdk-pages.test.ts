@@ -62,7 +62,7 @@ describe("scripts.generated.ts", () => {
 
 describe("page renderers", () => {
   const user: JupidUser = { userId: "usr_1", partnerId: "acme-books", sub: hostile, email: "a@b.example", name: hostile, createdAt: 1, lastLoginAt: 1 };
-  const session: Session = { idHash: "h", userId: "usr_1", partnerId: "acme-books", shell: "embedded", chat: true, createdAt: 1, expiresAt: 2 };
+  const session: Session = { idHash: "h", userId: "usr_1", partnerId: "acme-books", shell: "embedded", chat: true, createdAt: 1, expiresAt: 2, epoch: 0 };
 
   it("each page has exactly one executable inline script, allowed by its CSP and no 'unsafe-inline' script", () => {
     const p = partner();

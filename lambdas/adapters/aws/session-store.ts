@@ -25,6 +25,7 @@ export class DynamoSessionStore implements SessionStore {
           chat: bool(session.chat),
           createdAt: num(session.createdAt),
           expiresAt: num(session.expiresAt),
+          epoch: num(session.epoch),
         },
       }),
     );
@@ -51,6 +52,8 @@ export class DynamoSessionStore implements SessionStore {
       chat: readBoolean(Item, "chat", table),
       createdAt: readNumber(Item, "createdAt", table),
       expiresAt,
+      // Sessions stored before epochs existed have none: they count as epoch 0.
+      epoch: Item.epoch === undefined ? 0 : readNumber(Item, "epoch", table),
     };
   }
 
