@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   "METHOD_NOT_ALLOWED",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED_MEDIA_TYPE",
+  /** A store Jupid depends on throttled, failed or timed out; nothing was written. The only 5xx besides a bug. */
+  "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 

@@ -22,7 +22,7 @@ const EXPECTED_TABLE_ACCESS: Record<string, Partial<Record<TableName, string[]>>
     partners: ["dynamodb:GetItem"],
     identities: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     replay: ["dynamodb:PutItem"],
-    sessions: ["dynamodb:PutItem"],
+    sessions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
   },
   internal: {
     partners: ["dynamodb:GetItem"],

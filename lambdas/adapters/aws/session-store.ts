@@ -14,6 +14,17 @@ export class DynamoSessionStore implements SessionStore {
   ) {}
 
   async put(session: Session): Promise<void> {
+    try {
+      await this.write(session);
+    } catch (error) {
+      // The write may have landed before the failure (a timeout, a lost answer): a sign-in that
+      // failed must leave no session behind, so remove it, best effort, before reporting the failure.
+      await this.delete(session.idHash).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async write(session: Session): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
