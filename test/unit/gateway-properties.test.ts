@@ -304,6 +304,7 @@ describe("properties over real HTTP (raw request lines)", () => {
     () =>
       run(fc.tuple(method, target, cookie), "http", 600, 1207, async ([m, t, c]) => {
         // Bytes an HTTP request line cannot carry are the HTTP parser's business (it answers 400 itself).
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
         const line = `${m.toUpperCase()} ${t.replace(/[\s\u0000-\u001f\u007f-\uffff]/g, "") || "/"} HTTP/1.1`;
         const status = await rawStatus(line, /^[\x20-\x7e]*$/.test(c) ? `Cookie: ${c}\r\n` : "");
         expect(status, line).toBeGreaterThanOrEqual(200);
