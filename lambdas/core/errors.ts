@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   "OIDC_LOGIN_REFUSED",
   "OIDC_TOKEN_INVALID",
   "OIDC_PROVIDER_UNAVAILABLE",
+  /** A store Jupid depends on throttled, failed or timed out; nothing was written. The only 5xx besides a bug. */
+  "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 

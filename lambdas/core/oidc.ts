@@ -14,7 +14,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { errors as joseErrors, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { OIDC_SUBJECT_PREFIX, type OidcConfig, type PartnerConfig } from "../../config/schema.ts";
-import type { Dependencies, JupidUser, Session } from "../ports/index.ts";
+import type { Dependencies, JupidUser, PartnerRecord, Session } from "../ports/index.ts";
 import { EmbedError } from "./errors.ts";
 import { describeCause, type ProviderDirectory, providerUnavailable } from "./oidc-directory.ts";
 import { resolveInitialPath, workspaceUrl } from "./paths.ts";
@@ -246,7 +246,7 @@ export function storedSubject(oidc: Pick<OidcConfig, "subjects">, sub: string): 
  * A top-level session like the redirect entry's. Written here until the lead's
  * session rework gives both paths one function (core/sessions.ts).
  */
-async function createOidcSession(ctx: OidcContext, partner: PartnerConfig, userId: string, now: number) {
+async function createOidcSession(ctx: OidcContext, partner: PartnerRecord, userId: string, now: number) {
   const sessionId = randomBytes(32).toString("base64url");
   const nowSeconds = Math.floor(now / 1000);
   const session: Session = {
@@ -258,6 +258,7 @@ async function createOidcSession(ctx: OidcContext, partner: PartnerConfig, userI
     createdAt: nowSeconds,
     expiresAt: nowSeconds + ctx.settings.sessionLifetimeSeconds,
     lastSeenAt: nowSeconds,
+    epoch: partner.sessionEpoch ?? 0,
   };
   await ctx.deps.sessions.put(session);
   return { sessionId, session };

@@ -33,10 +33,24 @@ export function resolveInitialPath(requested: unknown, partner: Pick<PartnerConf
   }
   const url = new URL(requested, BASE);
   if (url.origin !== BASE) throw notAllowed("initialPath must stay on the Jupid app");
+  // Judged after normalisation: `/.//x`, `/%2e%2e//x` and `/a/..//x` all resolve to `//x`.
+  const normalised = `${url.pathname}${url.search}${url.hash}`;
+  if (!isAppRelative(normalised)) throw notAllowed("initialPath must not resolve to // or /\\ (that would leave the app)");
   if (!isWithin(url.pathname, partner.allowedPaths)) {
     throw notAllowed("initialPath is outside the paths this partner may open");
   }
-  return `${url.pathname}${url.search}${url.hash}`;
+  return normalised;
+}
+
+/**
+ * True for a path that, used as a relative URL (a `Location` header, a link),
+ * can only name a resource on the same origin: one leading `/`, not followed
+ * by `/` or `\\` (which browsers read as another host), and no control
+ * characters or whitespace (which URL parsers strip before deciding).
+ */
+export function isAppRelative(path: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  return /^\/(?![/\\])[^\\\s\u0000-\u001f\u007f-\u009f]*$/.test(path);
 }
 
 /** `/` unless the partner restricts paths and `/` is not among them; then its first allowed prefix. */
@@ -53,9 +67,15 @@ function isWithin(pathname: string, prefixes: readonly string[] | undefined): bo
   });
 }
 
-/** The URL path the frame or browser is sent to: the app path under the workspace base path. */
+/**
+ * The URL path the frame or browser is sent to: the app path under the
+ * workspace base path. Every `Location` and `redirectTo` is built here, and
+ * whatever the inputs, the result stays on the app origin or this throws.
+ */
 export function workspaceUrl(workspaceBasePath: string, path: string): string {
-  return `${workspaceBasePath}${path}`;
+  const url = `${workspaceBasePath}${path}`;
+  if (!isAppRelative(url)) throw notAllowed("the app path would leave the Jupid app");
+  return url;
 }
 
 /** The framed workspace shell of a partner: `/embed/{partnerId}/app` + the app path (see lambdas/handlers/routes.ts). */

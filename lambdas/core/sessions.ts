@@ -9,7 +9,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { PartnerConfig, ShellMode } from "../../config/schema.ts";
 import { PARTNER_ID_PATTERN, SHELL_MODES } from "../../config/schema.ts";
-import type { Dependencies, JupidUser, Session } from "../ports/index.ts";
+import type { Dependencies, JupidUser, PartnerRecord, PartnerStore, Session } from "../ports/index.ts";
 import { dpopCredential, proofReplayScope, verifyProof } from "./dpop.ts";
 import { EmbedError } from "./errors.ts";
 import { resolveInitialPath, workspaceUrl } from "./paths.ts";
@@ -18,7 +18,7 @@ import { replayWindowEnd, verifyPartnerToken } from "./token-policy.ts";
 
 export interface SignInRequest {
   /** From {@link requirePartner}: known and enabled. */
-  readonly partner: PartnerConfig;
+  readonly partner: PartnerRecord;
   readonly token: unknown;
   /**
    * The partner page's origin: the frame reports its parent (iframe path),
@@ -47,7 +47,7 @@ export interface SignInResult {
 }
 
 /** The partner, or PARTNER_NOT_FOUND / PARTNER_DISABLED. */
-export async function requirePartner(deps: Pick<Dependencies, "partners">, partnerId: string): Promise<PartnerConfig> {
+export async function requirePartner(deps: { readonly partners: Pick<PartnerStore, "get"> }, partnerId: string): Promise<PartnerRecord> {
   const partner = PARTNER_ID_PATTERN.test(partnerId) ? await deps.partners.get(partnerId) : undefined;
   if (!partner) throw new EmbedError("PARTNER_NOT_FOUND", "no such partner");
   if (!partner.enabled) throw new EmbedError("PARTNER_DISABLED", "this partner is disabled");
@@ -97,6 +97,7 @@ export async function signIn(deps: Dependencies, settings: GatewaySettings, requ
       createdAt: nowSeconds,
       expiresAt: nowSeconds + settings.sessionLifetimeSeconds,
       lastSeenAt: nowSeconds,
+      epoch: partner.sessionEpoch ?? 0,
       ...(request.jkt ? { jkt: request.jkt } : {}),
     },
   });

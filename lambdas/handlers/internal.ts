@@ -10,6 +10,7 @@
  */
 import { entitlement } from "../core/entitlement.ts";
 import { EmbedError } from "../core/errors.ts";
+import { assertSessionUsable } from "../core/session-validity.ts";
 import { authenticateFrameRequest, findSession } from "../core/sessions.ts";
 import type { PartnerConfig } from "../../config/schema.ts";
 import type { JupidUser, Session } from "../ports/index.ts";
@@ -64,7 +65,7 @@ async function resolveSession(rt: Runtime, event: HttpEvent) {
   }
   if (!session) throw new EmbedError("SESSION_REQUIRED", "no live session with this id");
   const partner = await rt.deps.partners.get(session.partnerId);
-  if (!partner?.enabled) throw new EmbedError("SESSION_REQUIRED", "the session's partner is disabled or gone");
+  assertSessionUsable(session, partner);
   return json(200, {
     userId: session.userId,
     partnerId: session.partnerId,

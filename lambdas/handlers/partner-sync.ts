@@ -7,7 +7,10 @@
  * - Create / Update: every partner in config is written as
  *   `{id, config: JSON, updatedAt}`; a record whose partner is no longer in
  *   config is kept but marked `enabled: false` (its users, mappings and
- *   secret stay; re-adding the partner re-enables it).
+ *   secret stay; re-adding the partner re-enables it). Writes are updates,
+ *   so the record's `sessionEpoch` survives a deploy; writing a partner
+ *   disabled bumps it, which ends all of its sessions for good (they stay
+ *   ended when the partner is enabled again).
  * - Delete: nothing. It runs when the stack is deleted (the table is retained
  *   in production and destroyed elsewhere) and the records must live exactly
  *   as long as the table.
@@ -15,10 +18,11 @@
  * The function answers CloudFormation itself with a PUT to the pre-signed
  * ResponseURL (no provider framework), which also works in emulators.
  */
-import { type AttributeValue, type DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, type DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from "aws-lambda";
 import { type PartnerConfig, partnerSchema } from "../../config/schema.ts";
 import { dynamoDbClient } from "../adapters/aws/clients.ts";
+import { SESSION_EPOCH_ATTRIBUTE } from "../adapters/aws/partner-store.ts";
 import { log } from "../http/logger.ts";
 
 /** The custom resource's properties (CloudFormation passes every value as a string). */
@@ -51,8 +55,19 @@ export function parsePartners(json: string): PartnerConfig[] {
   });
 }
 
-function record(partner: PartnerConfig, now: number): Record<string, AttributeValue> {
-  return { id: { S: partner.id }, config: { S: JSON.stringify(partner) }, updatedAt: { N: String(now) } };
+/** Write one record, keeping its session epoch, and bumping it when the partner is written disabled. */
+function writeRecord(tableName: string, partner: PartnerConfig, now: number): UpdateItemCommand {
+  return new UpdateItemCommand({
+    TableName: tableName,
+    Key: { id: { S: partner.id } },
+    UpdateExpression: `SET #config = :config, #updatedAt = :now${partner.enabled ? "" : " ADD #epoch :one"}`,
+    ExpressionAttributeNames: { "#config": "config", "#updatedAt": "updatedAt", ...(partner.enabled ? {} : { "#epoch": SESSION_EPOCH_ATTRIBUTE }) },
+    ExpressionAttributeValues: {
+      ":config": { S: JSON.stringify(partner) },
+      ":now": { N: String(now) },
+      ...(partner.enabled ? {} : { ":one": { N: "1" } }),
+    },
+  });
 }
 
 /** Write `partners` and disable records of partners that are no longer configured. */
@@ -64,7 +79,7 @@ export async function syncPartners(
 ): Promise<SyncResult> {
   const configured = new Set(partners.map((partner) => partner.id));
   for (const partner of partners) {
-    await client.send(new PutItemCommand({ TableName: tableName, Item: record(partner, now) }));
+    await client.send(writeRecord(tableName, partner, now));
   }
 
   const disabled: string[] = [];
@@ -89,7 +104,7 @@ export async function syncPartners(
         continue;
       }
       if (!stored.enabled) continue;
-      await client.send(new PutItemCommand({ TableName: tableName, Item: record({ ...stored, enabled: false }, now) }));
+      await client.send(writeRecord(tableName, { ...stored, enabled: false }, now));
       disabled.push(id);
     }
     startKey = page.LastEvaluatedKey;

@@ -10,6 +10,7 @@ import type { PartnerConfig } from "../../config/schema.ts";
 import { DPOP_HEADER, verifyProof } from "../core/dpop.ts";
 import { EmbedError } from "../core/errors.ts";
 import { frameWorkspaceUrl } from "../core/paths.ts";
+import { assertSessionUsable } from "../core/session-validity.ts";
 import { authenticateFrameRequest, requirePartner, type SessionView, sessionView, signIn } from "../core/sessions.ts";
 import type { Session } from "../ports/index.ts";
 import { httpHandler } from "../http/handler.ts";
@@ -62,6 +63,8 @@ export function createSessionHandler(runtime: RuntimeSource) {
       url,
     });
     if (session.partnerId !== partner.id) throw new EmbedError("SESSION_REQUIRED", "this session belongs to another partner");
+    // Revoked (the partner's session epoch moved on) or disabled since: the session is over.
+    assertSessionUsable(session, partner);
     if (method === "DELETE") {
       await deps.sessions.delete(session.idHash);
       return noContent();

@@ -7,6 +7,7 @@
  */
 import { PARTNER_ID_PATTERN } from "../../config/schema.ts";
 import { frameWorkspacePath } from "../core/paths.ts";
+import { sessionRefusal } from "../core/session-validity.ts";
 import { findSession, sessionView } from "../core/sessions.ts";
 import { readSessionCookie } from "../http/cookies.ts";
 import { frameAncestors, workspacePageCsp } from "../http/csp.ts";
@@ -37,7 +38,7 @@ export function createWorkspaceHandler(runtime: RuntimeSource) {
     const [user, partner] = session
       ? await Promise.all([deps.identities.getUser(session.userId), deps.partners.get(session.partnerId)])
       : [undefined, undefined];
-    if (!session || !user || !partner?.enabled) return html(401, renderSignedOutPage(), NOBODY_FRAMES);
+    if (!session || !user || !partner || sessionRefusal(session, partner)) return html(401, renderSignedOutPage(), NOBODY_FRAMES);
     const path = event.path.slice(settings.workspaceBasePath.length) || "/";
     const view = sessionView(session, user, partner, settings);
     return html(200, renderWorkspacePage({ partner, path, basePath: settings.workspaceBasePath, view, now }), workspacePageCsp([]));

@@ -37,3 +37,8 @@ export function workspacePageCsp(origins: readonly string[]): string {
 export function enterPageCsp(): string {
   return policy(ENTER_SCRIPT_HASH, frameAncestors([]));
 }
+
+/** The redirect entry's confirmation page: no script at all, a form that posts to our origin, never framed. */
+export function enterConfirmPageCsp(): string {
+  return ["default-src 'none'", "style-src 'unsafe-inline'", "img-src 'self' https: data:", "form-action 'self'", "base-uri 'none'", frameAncestors([])].join("; ");
+}

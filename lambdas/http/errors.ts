@@ -31,20 +31,25 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   OIDC_TOKEN_INVALID: 401,
   // The one server-side code besides INTERNAL: the partner's provider failed, not the caller.
   OIDC_PROVIDER_UNAVAILABLE: 502,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
+
+/** Seconds a client should wait before retrying a SERVICE_UNAVAILABLE answer. */
+export const RETRY_AFTER_SECONDS = 1;
 
 export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly claim?: string };
 }
 
-/** The status and JSON body for any thrown value. */
-export function describeError(error: unknown): { status: number; body: ErrorBody } {
+/** The status, JSON body and extra headers (Retry-After for a 503) for any thrown value. */
+export function describeError(error: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
   if (error instanceof EmbedError) {
     const body: ErrorBody = {
       error: { code: error.code, message: error.message, ...(error.details.claim ? { claim: error.details.claim } : {}) },
     };
-    return { status: STATUS_OF[error.code], body };
+    const headers: Record<string, string> = error.code === "SERVICE_UNAVAILABLE" ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {};
+    return { status: STATUS_OF[error.code], body, headers };
   }
-  return { status: 500, body: { error: { code: "INTERNAL", message: "internal error" } } };
+  return { status: 500, body: { error: { code: "INTERNAL", message: "internal error" } }, headers: {} };
 }

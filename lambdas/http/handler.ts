@@ -32,14 +32,17 @@ export function httpHandler(route: string, fn: RouteFn, options: HandlerOptions 
       logRequest(route, request.event, request.response?.statusCode ?? 0, undefined, request.internal.startedAt);
     })
     .onError((request) => {
-      const { status, body } = describeError(request.error);
+      const { status, body, headers } = describeError(request.error);
       if (!isEmbedError(request.error)) {
         // The cause goes to the log by name only: messages of SDK errors can quote inputs.
         log("error", "unhandled error", { route, error: request.error?.name ?? "unknown" });
+      } else if (request.error.code === "SERVICE_UNAVAILABLE") {
+        log("warn", "dependency unavailable", { route, error: causeName(request.error.cause) });
       }
       logRequest(route, request.event, status, body.error.code, request.internal.startedAt);
       const wantsHtml = options.htmlErrors && /text\/html/.test(request.event.headers?.accept ?? request.event.headers?.Accept ?? "");
-      request.response = wantsHtml ? errorPage(status, body.error.code, body.error.message) : json(status, body);
+      const response = wantsHtml ? errorPage(status, body.error.code, body.error.message) : json(status, body);
+      request.response = { ...response, headers: { ...response.headers, ...headers } };
     })
     .handler((event) => fn(event));
   return handler as unknown as LambdaHandler;
@@ -55,6 +58,11 @@ function logRequest(route: string, event: APIGatewayProxyEvent, status: number, 
     code,
     ms: Math.round((performance.now() - (startedAt ?? performance.now())) * 100) / 100,
   });
+}
+
+function causeName(cause: unknown): string {
+  const name = (cause as { name?: unknown } | undefined)?.name;
+  return typeof name === "string" ? name : "unknown";
 }
 
 function errorPage(status: number, code: string, message: string) {

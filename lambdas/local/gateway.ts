@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -25,12 +25,15 @@ import type { Runtime } from "../handlers/runtime.ts";
 import { createSessionHandler } from "../handlers/session.ts";
 import { createWorkspaceHandler } from "../handlers/workspace.ts";
 import type { LambdaHandler } from "../http/handler.ts";
-import { json } from "../http/responses.ts";
+import { log } from "../http/logger.ts";
+import { type HttpResult, json } from "../http/responses.ts";
 import { ensureLocalCertificate } from "./tls.ts";
 
 export const SDK_DIST_DIR = join(import.meta.dirname, "..", "..", "sdk", "dist");
 /** Requests larger than this are cut off before they reach a handler (API Gateway allows 10 MB; we need 16 KB). */
 const MAX_REQUEST_BYTES = 64 * 1024;
+/** A shorter internal key is refused at start: an empty or short key would make `/internal/*` guessable. */
+export const MIN_INTERNAL_KEY_BYTES = 16;
 
 export interface GatewayOptions {
   readonly config: EnvironmentConfig;
@@ -69,12 +72,37 @@ export interface RunningGateway {
   /** The in-memory ports (when `deps` was not given), for tests to inspect and to rotate keys. */
   readonly memory: MemoryDependencies | undefined;
   readonly internalKey: string;
+  /** The routing function behind the socket, for driving the gateway in-process (property tests). */
+  readonly handle: (request: GatewayRequest) => Promise<HttpResult>;
   close(): Promise<void>;
+}
+
+/** One HTTP request as node:http hands it over: the raw request target, not a parsed URL. */
+export interface GatewayRequest {
+  readonly method: string;
+  /** The request target exactly as sent (`/path?query`, or absolute-form `http://host/path`). */
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Undefined: the body was larger than the gateway accepts. */
+  readonly body: Buffer | undefined;
+  readonly httpVersion?: string;
+  readonly remoteAddress?: string;
+}
+
+/**
+ * Refuse an internal key that is missing or shorter than
+ * {@link MIN_INTERNAL_KEY_BYTES}; returns the key.
+ */
+export function checkInternalKey(key: string, source = "the internal key"): string {
+  if (Buffer.byteLength(key, "utf8") < MIN_INTERNAL_KEY_BYTES) {
+    throw new Error(`${source} must be at least ${MIN_INTERNAL_KEY_BYTES} bytes; delete it to have a fresh random one generated`);
+  }
+  return key;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const host = options.host ?? "127.0.0.1";
-  const internalKey = options.internalKey ?? randomBytes(24).toString("base64url");
+  const internalKey = checkInternalKey(options.internalKey ?? randomBytes(24).toString("base64url"));
   const memory = options.deps ? undefined : createMemoryDependencies(options.config, options.clock);
   if (memory) {
     for (const [partnerId, secret] of Object.entries(options.secrets)) memory.secrets.setCurrent(partnerId, secret, "local");
@@ -100,11 +128,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const sdkDir = options.sdkDir ?? SDK_DIST_DIR;
 
+  const handle = (request: GatewayRequest) => route(request, handlers, sdkDir);
   const listener: RequestListener = (req, res) => {
-    serve(req, res, handlers, sdkDir).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ error: { code: "INTERNAL", message: "internal error" } }));
-    });
+    readBody(req)
+      .then((body) =>
+        handle({ method: req.method ?? "GET", target: req.url ?? "/", headers: req.headers, body, httpVersion: req.httpVersion, remoteAddress: req.socket.remoteAddress }),
+      )
+      .then((result) => send(res, result, (req.method ?? "").toUpperCase() === "HEAD"))
+      .catch((error: unknown) => {
+        // Only the error's name: its message could quote the request.
+        log("error", "local gateway: unhandled error", { error: error instanceof Error ? error.name : typeof error });
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "INTERNAL", message: "internal error" } }));
+      });
   };
   const certificate = options.tls ? ensureLocalCertificate(typeof options.tls === "string" ? { dir: options.tls } : {}) : undefined;
   const server = certificate ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, listener) : createServer(listener);
@@ -124,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     runtime,
     memory,
     internalKey,
+    handle,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -132,49 +169,66 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record<HandlerName, LambdaHandler>, sdkDir: string) {
-  const url = new URL(req.url ?? "/", "http://gateway.invalid");
-  const method = (req.method ?? "GET").toUpperCase();
+const GATEWAY_BASE = "http://gateway.invalid";
 
-  if (url.pathname === "/embed.js" || url.pathname === "/sdk/v1/embed.js") {
-    return void serveSdk(res, sdkDir, "embed.js");
+/**
+ * The request target as a URL, or undefined when it is malformed: origin-form
+ * must start with exactly one `/` (RFC 3986 path-absolute), absolute-form
+ * must be an http(s) URL that parses.
+ */
+export function parseRequestTarget(target: string): URL | undefined {
+  try {
+    if (target.startsWith("/") && !target.startsWith("//")) return new URL(target, GATEWAY_BASE);
+    if (/^https?:\/\//i.test(target)) return new URL(target);
+  } catch {
+    return undefined;
   }
-  if (url.pathname === "/" && method === "GET") {
-    res.writeHead(302, { Location: "/app/" });
-    return void res.end();
-  }
-
-  const match = matchRoute(url.pathname);
-  if (!match) return void send(res, json(404, { error: { code: "NOT_FOUND", message: "no such route" } }));
-  if (!match.route.methods.includes(method as "GET") && !(method === "HEAD" && match.route.methods.includes("GET"))) {
-    return void send(res, json(405, { error: { code: "METHOD_NOT_ALLOWED", message: `use ${match.route.methods.join(" or ")}` } }));
-  }
-
-  const body = await readBody(req);
-  if (body === undefined) {
-    return void send(res, json(413, { error: { code: "PAYLOAD_TOO_LARGE", message: "request body is too large" } }));
-  }
-  const event = toProxyEvent(req, url, method, match.route.path, match.params, body);
-  const result = await handlers[match.route.handler](event, lambdaContext(match.route.handler));
-  send(res, result, method === "HEAD");
+  return undefined;
 }
 
-function serveSdk(res: ServerResponse, sdkDir: string, file: string): void {
+/** Route one request to its handler, as API Gateway would: never throws for anything the caller sent. */
+async function route(request: GatewayRequest, handlers: Record<HandlerName, LambdaHandler>, sdkDir: string): Promise<HttpResult> {
+  const method = request.method.toUpperCase();
+  const url = parseRequestTarget(request.target);
+  if (!url) {
+    // The target itself is not logged: it is caller input and may carry a token.
+    log("warn", "request", { route: "gateway", method, status: 400, code: "BAD_REQUEST", reason: "malformed request target" });
+    return json(400, { error: { code: "BAD_REQUEST", message: "malformed request target" } });
+  }
+
+  if (url.pathname === "/embed.js" || url.pathname === "/sdk/v1/embed.js") return sdkResult(sdkDir, "embed.js");
+  if (url.pathname === "/" && method === "GET") return { statusCode: 302, headers: { Location: "/app/" }, body: "" };
+
+  const match = matchRoute(url.pathname);
+  if (!match) return json(404, { error: { code: "NOT_FOUND", message: "no such route" } });
+  if (!match.route.methods.includes(method as "GET") && !(method === "HEAD" && match.route.methods.includes("GET"))) {
+    return json(405, { error: { code: "METHOD_NOT_ALLOWED", message: `use ${match.route.methods.join(" or ")}` } });
+  }
+  if (request.body === undefined) return json(413, { error: { code: "PAYLOAD_TOO_LARGE", message: "request body is too large" } });
+  const event = toProxyEvent(request, url, method, match.route.path, match.params, request.body);
+  return handlers[match.route.handler](event, lambdaContext(match.route.handler));
+}
+
+function sdkResult(sdkDir: string, file: string): HttpResult {
   let code: Buffer;
   try {
     code = readFileSync(join(sdkDir, file));
   } catch {
-    return void send(res, json(503, { error: { code: "INTERNAL", message: "embed.js is not built: run `npm run build`" } }));
+    return json(503, { error: { code: "INTERNAL", message: "embed.js is not built: run `npm run build`" } });
   }
-  res.writeHead(200, {
-    "Content-Type": "text/javascript; charset=utf-8",
-    "Cache-Control": "public, max-age=300",
-    "X-Content-Type-Options": "nosniff",
-    // Loaded by partner pages on other origins.
-    "Cross-Origin-Resource-Policy": "cross-origin",
-    "Access-Control-Allow-Origin": "*",
-  });
-  res.end(code);
+  return {
+    statusCode: 200,
+    headers: {
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "public, max-age=300",
+      "X-Content-Type-Options": "nosniff",
+      // Loaded by partner pages on other origins.
+      "Cross-Origin-Resource-Policy": "cross-origin",
+      "Access-Control-Allow-Origin": "*",
+    },
+    body: code.toString("base64"),
+    isBase64Encoded: true,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -194,7 +248,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 
 /** The event API Gateway (REST API, Lambda proxy integration) would send. */
 function toProxyEvent(
-  req: IncomingMessage,
+  req: GatewayRequest,
   url: URL,
   method: string,
   resource: string,
@@ -236,9 +290,9 @@ function toProxyEvent(
       apiId: "local",
       authorizer: null,
       httpMethod: method,
-      identity: { sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"] ?? null },
+      identity: { sourceIp: req.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"] ?? null },
       path: url.pathname,
-      protocol: `HTTP/${req.httpVersion}`,
+      protocol: `HTTP/${req.httpVersion ?? "1.1"}`,
       requestId: nextRequestId(),
       requestTimeEpoch: Date.now(),
       resourceId: "local",

@@ -29,7 +29,7 @@ import { type EnvironmentConfig, isEnvironmentName, loadEnvironmentConfig, origi
 import { log } from "../http/logger.ts";
 import { DEFAULT_JUPID_PORT, DEFAULT_PARTNER_PORT, DEMO_PARTNER_HOST, demoPartnerUrl, LOCAL_GATEWAY_HOST, portFrom } from "./address.ts";
 import { startDemoPartner } from "./demo-partner.ts";
-import { type RunningGateway, startGateway } from "./gateway.ts";
+import { checkInternalKey, type RunningGateway, startGateway } from "./gateway.ts";
 import { startLocalProvider } from "./oidc-provider.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
@@ -88,10 +88,15 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-function ensureInternalKey(file: string): string {
-  if (process.env.JUPID_INTERNAL_KEY) return process.env.JUPID_INTERNAL_KEY;
-  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
-  return readFileSync(file, "utf8").trim();
+/** The key for /internal/*: JUPID_INTERNAL_KEY, else the file (created with a random key); shorter than 16 bytes refuses to start. */
+export function ensureInternalKey(file: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  // An empty JUPID_INTERNAL_KEY is a mistake, not "use the file": it is checked (and refused) like any other value.
+  if (env.JUPID_INTERNAL_KEY !== undefined) return checkInternalKey(env.JUPID_INTERNAL_KEY, "JUPID_INTERNAL_KEY");
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  }
+  return checkInternalKey(readFileSync(file, "utf8").trim(), `the internal key file ${file}`);
 }
 
 function flag(name: string): boolean {

@@ -5,9 +5,26 @@
  */
 import type { PartnerConfig, ShellMode } from "../../config/schema.ts";
 
-/** Partner records, as written from config/partners.<env>.json. */
+/** A partner record: its config (written from config/partners.<env>.json at deploy) plus run-time state. */
+export interface PartnerRecord extends PartnerConfig {
+  /**
+   * Sessions created under a lower epoch are refused (lambdas/core/session-validity.ts).
+   * Bumped by {@link PartnerStore.revokeSessions} and whenever a deploy writes the
+   * partner disabled; absent on records written before it existed, which means 0.
+   */
+  readonly sessionEpoch?: number;
+}
+
+/** Partner records by id. */
 export interface PartnerStore {
-  get(partnerId: string): Promise<PartnerConfig | undefined>;
+  get(partnerId: string): Promise<PartnerRecord | undefined>;
+  /**
+   * Operator action (`jupid-embed partners revoke-sessions`): bump the
+   * partner's session epoch so that every existing session of the partner is
+   * refused; returns the new epoch. Rejects for a partner without a record.
+   * Warm gateways see the new epoch within `cacheSeconds`.
+   */
+  revokeSessions(partnerId: string): Promise<number>;
 }
 
 /** One HMAC key of a partner. `secret` is the exact string handed to the partner. */
@@ -87,6 +104,8 @@ export interface Session {
    * (redirect entry) session, which lives in a first-party cookie.
    */
   readonly jkt?: string;
+  /** The partner's {@link PartnerRecord.sessionEpoch} when the session was created (0 for sessions stored before it existed). */
+  readonly epoch: number;
 }
 
 export interface SessionStore {

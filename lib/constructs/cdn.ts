@@ -12,6 +12,7 @@ import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import { Construct } from "constructs";
 import type { EnvironmentConfig, PartnerConfig } from "../../config/schema.ts";
 import { embedPageCsp } from "../../lambdas/http/csp.ts";
+import { HSTS_MAX_AGE_SECONDS, PERMISSIONS_POLICY } from "../../lambdas/http/responses.ts";
 
 /** CloudFront's default quotas that partner count eats into (both adjustable on request). */
 export interface CloudFrontQuotas {
@@ -144,14 +145,19 @@ export class Cdn extends Construct {
     });
 
     const securityHeaders: cloudfront.ResponseSecurityHeadersBehavior = {
-      strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: false, override: true },
+      strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_MAX_AGE_SECONDS), includeSubdomains: true, override: true },
       contentTypeOptions: { override: true },
       // The Lambdas send no-referrer themselves; this covers API Gateway's own responses.
       referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: false },
     };
+    // The Lambdas send the same header (one home: lambdas/http/responses.ts); this covers API Gateway's own answers.
+    const customHeadersBehavior: cloudfront.ResponseCustomHeadersBehavior = {
+      customHeaders: [{ header: "Permissions-Policy", value: PERMISSIONS_POLICY, override: true }],
+    };
     const securityPolicy = new cloudfront.ResponseHeadersPolicy(this, "SecurityHeaders", {
       comment: `Jupid Embed ${config.environment}: security headers (no CSP: the workspace is framed by the signed-in partner)`,
       securityHeadersBehavior: securityHeaders,
+      customHeadersBehavior,
     });
 
     const partnerPolicies = new Map<string, cloudfront.ResponseHeadersPolicy>();
@@ -165,6 +171,7 @@ export class Cdn extends Construct {
             ...securityHeaders,
             contentSecurityPolicy: { contentSecurityPolicy: csp, override: true },
           },
+          customHeadersBehavior,
         }),
       );
     }

@@ -42,7 +42,8 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerName, FunctionAccess>> = {
     partnerKeys: true,
   },
   enter: {
-    tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [PUT] },
+    // GET/DELETE on sessions: the browser's live session is read (would a sign-in replace another user's?) and ended when replaced.
+    tables: { partners: [GET], identities: [GET, PUT, UPDATE], replay: [PUT], sessions: [GET, PUT, DELETE] },
     partnerKeys: true,
   },
   oidc: {

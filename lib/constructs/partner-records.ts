@@ -44,7 +44,8 @@ export class PartnerRecords extends Construct {
       timeout: Duration.minutes(2),
       invokedBy: "cloudformation",
     });
-    props.table.grant(this.handler.role, "dynamodb:PutItem", "dynamodb:Scan");
+    // UpdateItem, not PutItem: a deploy must keep each record's sessionEpoch (revocations).
+    props.table.grant(this.handler.role, "dynamodb:UpdateItem", "dynamodb:Scan");
 
     const partners = JSON.stringify(props.partners);
     this.partnersHash = createHash("sha256").update(partners).digest("hex");

@@ -100,6 +100,7 @@ export type GatewayErrorCode =
   | "OIDC_LOGIN_REFUSED"
   | "OIDC_TOKEN_INVALID"
   | "OIDC_PROVIDER_UNAVAILABLE"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL";
 
 /**

@@ -489,7 +489,11 @@ describe("the redirect integration", () => {
     page.on("request", (request) => {
       if (request.method() === "POST") posted.push(request.url());
     });
-    await page.goto(`${world.stack.appUrl}/partner/${PARTNER_ID}/enter#token=${token}&path=/reports`);
+    // Opened from the partner's page (an allowed origin): no confirmation step (issue 12, test/browser/enter-csrf.test.ts).
+    await page.goto(`${world.stack.harnessUrl}/harness`);
+    await page.evaluate((url) => {
+      location.href = url;
+    }, `${world.stack.appUrl}/partner/${PARTNER_ID}/enter#token=${token}&path=/reports`);
     await page.waitForURL(`${world.stack.appUrl}/app/**`);
     expect(page.url()).toBe(`${world.stack.appUrl}/app${FIRST_RUN_PATH}`);
     expect(await page.textContent("#name")).toBe("Redirect User");

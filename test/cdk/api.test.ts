@@ -74,7 +74,8 @@ describe("api: REST API from the route table", () => {
     const synth = environment === "staging" ? staging : production;
     const [[, props] = ["", {}]] = resourcesOfType(synth.json, "AWS::ApiGateway::Stage");
     expect(props.StageName).toBe(API_STAGE_NAME);
-    expect(props.TracingEnabled).toBe(true);
+    // X-Ray on the stage records each URL with its query string, and `?token=` sign-ins carry a token there (issue 12).
+    expect(props.TracingEnabled ?? false).toBe(false);
     const settings = props.MethodSettings as Array<Record<string, unknown>>;
     const byPath = Object.fromEntries(settings.map((setting) => [`${setting.HttpMethod} ${setting.ResourcePath}`, setting]));
     expect(byPath["* /*"]).toMatchObject({

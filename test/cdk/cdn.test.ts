@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type EnvironmentConfig, parseEnvironmentConfig, partnersFile } from "../../config/schema.ts";
 import { embedPageCsp } from "../../lambdas/http/csp.ts";
+import { HSTS_MAX_AGE_SECONDS, PERMISSIONS_POLICY } from "../../lambdas/http/responses.ts";
 import {
   API_PATH_PATTERNS,
   checkCloudFrontQuotas,
@@ -132,9 +133,19 @@ describe("cdn: CloudFront", () => {
     const headers = security?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(headers.ContentSecurityPolicy).toBeUndefined();
     expect(headers.FrameOptions).toBeUndefined();
-    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, Override: true });
+    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true });
     expect(headers.ContentTypeOptions).toEqual({ Override: true });
     expect(headers.ReferrerPolicy).toEqual({ ReferrerPolicy: "no-referrer", Override: false });
+  });
+
+  it("every response headers policy sends HSTS with includeSubDomains and the Lambdas' Permissions-Policy (issue 12)", () => {
+    const policies = Object.values(synthesized.staging.template.findResources("AWS::CloudFront::ResponseHeadersPolicy"));
+    expect(policies.length).toBeGreaterThan(1);
+    for (const policy of policies) {
+      const config = policy.Properties.ResponseHeadersPolicyConfig;
+      expect(config.SecurityHeadersConfig.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: HSTS_MAX_AGE_SECONDS, IncludeSubdomains: true });
+      expect(config.CustomHeadersConfig.Items).toContainEqual({ Header: "Permissions-Policy", Value: PERMISSIONS_POLICY, Override: true });
+    }
   });
 
   it("uploads the built SDK to /embed.js and /sdk/v1/embed.js; objects go with the stack outside production", () => {

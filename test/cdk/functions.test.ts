@@ -23,7 +23,7 @@ const EXPECTED_TABLE_ACCESS: Record<string, Partial<Record<TableName, string[]>>
     partners: ["dynamodb:GetItem"],
     identities: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     replay: ["dynamodb:PutItem"],
-    sessions: ["dynamodb:PutItem"],
+    sessions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
   },
   oidc: {
     partners: ["dynamodb:GetItem"],
@@ -151,7 +151,7 @@ describe("functions", () => {
     const sync = staging.stack.partnerRecords.handler;
     expect(permissionsOfRole(staging.json, logicalId(sync.role))).toEqual({
       [logicalId(sync.logGroup)]: LOGS,
-      [logicalId(staging.stack.data.tables.partners)]: ["dynamodb:PutItem", "dynamodb:Scan"],
+      [logicalId(staging.stack.data.tables.partners)]: ["dynamodb:Scan", "dynamodb:UpdateItem"],
       "*": XRAY,
     });
   });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type AttributeValue, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PartnerConfig, partnerSchema } from "../../config/schema.ts";
@@ -19,10 +19,17 @@ function fakeTable(initial: Item[] = [], pageSize = 2) {
   const sent: string[] = [];
   const client = {
     async send(command: unknown): Promise<unknown> {
-      if (command instanceof PutItemCommand) {
-        const item = command.input.Item as Item;
-        sent.push(`put ${item.id?.S}`);
-        items.set(item.id?.S as string, item);
+      if (command instanceof UpdateItemCommand) {
+        // Interprets the one update partner-sync sends: SET config, updatedAt [ADD sessionEpoch 1].
+        const id = command.input.Key?.id?.S as string;
+        const values = command.input.ExpressionAttributeValues ?? {};
+        const previous = items.get(id) ?? { id: { S: id } };
+        const next: Item = { ...previous, config: values[":config"] as AttributeValue, updatedAt: values[":now"] as AttributeValue };
+        if (command.input.UpdateExpression?.includes("ADD #epoch :one")) {
+          next.sessionEpoch = { N: String(Number(previous.sessionEpoch?.N ?? 0) + 1) };
+        }
+        sent.push(`update ${id}`);
+        items.set(id, next);
         return {};
       }
       if (command instanceof ScanCommand) {
@@ -163,6 +170,19 @@ describe("partner records: lambdas/handlers/partner-sync.ts", () => {
       PhysicalResourceId: "partner-records:partners-table",
       Data: { Written: 1, Disabled: "gone" },
     });
+  });
+
+  it("keeps each record's session epoch, and bumps it when a partner is written disabled (issue 12: revocation)", async () => {
+    const table = fakeTable([
+      { ...stored(partner("live")), sessionEpoch: { N: "4" } },
+      { ...stored(partner("turned-off")), sessionEpoch: { N: "2" } },
+      stored(partner("removed")),
+    ]);
+    await syncPartners(table.client, "partners-table", [partner("live"), partner("turned-off", { enabled: false })], 5);
+    expect(table.items.get("live")?.sessionEpoch).toEqual({ N: "4" });
+    expect(table.items.get("turned-off")?.sessionEpoch).toEqual({ N: "3" });
+    expect(table.items.get("removed")?.sessionEpoch).toEqual({ N: "1" });
+    expect(configIn(table.items.get("removed")).enabled).toBe(false);
   });
 
   it("a partner re-added to config is enabled again", async () => {

@@ -25,6 +25,7 @@ import {
   MissingEnvError,
   SecretsManagerPartnerSecrets,
 } from "../../lambdas/adapters/aws/index.ts";
+import { syncPartners } from "../../lambdas/handlers/partner-sync.ts";
 import { type AwsTestResources, createAwsTestResources, emulatorClients, randomPartnerSecret } from "../support/aws-tables.ts";
 import { ManualClock, partnerConfig, uniquePartnerId } from "./worlds.ts";
 
@@ -195,7 +196,7 @@ describe("stored records", () => {
     });
 
     const idHash = "ab".repeat(32);
-    await deps.sessions.put({ idHash, userId, partnerId, shell: "full", chat: false, createdAt: 1, expiresAt: 1_900_000_000, lastSeenAt: 5, jkt: "k" });
+    await deps.sessions.put({ idHash, userId, partnerId, shell: "full", chat: false, createdAt: 1, expiresAt: 1_900_000_000, lastSeenAt: 5, jkt: "k", epoch: 3 });
     expect(await get(resources.env.JUPID_TABLE_SESSIONS, { idHash })).toMatchObject({
       idHash: { S: idHash },
       userId: { S: userId },
@@ -216,6 +217,24 @@ describe("stored records", () => {
       const ttl = await raw.send(new DescribeTimeToLiveCommand({ TableName: table }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
     }
+  });
+});
+
+describe("session epochs in the partners table (issue 12: revocation)", () => {
+  it("a deploy (partner-sync) keeps the epoch of an enabled partner and bumps it when the partner is disabled or removed", async () => {
+    const store = new DynamoPartnerStore(dynamoDbClient(), resources.env.JUPID_TABLE_PARTNERS, 0);
+    const [live, off, removed] = [uniquePartnerId("live"), uniquePartnerId("off"), uniquePartnerId("removed")];
+    for (const id of [live, off, removed]) await resources.putPartner(partnerConfig(id));
+    await store.revokeSessions(live);
+    await store.revokeSessions(live);
+    // syncPartners scans the whole table: every other test's record is "removed" too; fine, this table is this file's own.
+    await syncPartners(dynamoDbClient(), resources.env.JUPID_TABLE_PARTNERS, [partnerConfig(live), partnerConfig(off, { enabled: false })], Date.now());
+    expect(await store.get(live)).toMatchObject({ enabled: true, sessionEpoch: 2 });
+    expect(await store.get(off)).toMatchObject({ enabled: false, sessionEpoch: 1 });
+    expect(await store.get(removed)).toMatchObject({ enabled: false, sessionEpoch: 1 });
+    // Enabling it again does not bring its old sessions back.
+    await syncPartners(dynamoDbClient(), resources.env.JUPID_TABLE_PARTNERS, [partnerConfig(live), partnerConfig(off)], Date.now());
+    expect(await store.get(off)).toMatchObject({ enabled: true, sessionEpoch: 1 });
   });
 });
 

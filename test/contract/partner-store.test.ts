@@ -18,7 +18,7 @@ describe.each(WORLD_KINDS)("PartnerStore contract [%s]", (kind) => {
       maxTokenLifetimeSeconds: 120,
     });
     await world().putPartner(config);
-    expect(await world().deps.partners.get(id)).toEqual(config);
+    expect(await world().deps.partners.get(id)).toEqual({ ...config, sessionEpoch: 0 });
   });
 
   it("applies schema defaults to what it returns", async () => {
@@ -52,5 +52,26 @@ describe.each(WORLD_KINDS)("PartnerStore contract [%s]", (kind) => {
     expect((await world().deps.partners.get(b))?.displayName).toBe("B");
     await world().putPartner(partnerConfig(a, { displayName: "A2", enabled: false }));
     expect(await world().deps.partners.get(a)).toMatchObject({ displayName: "A2", enabled: false });
+  });
+
+  it("revokeSessions bumps the partner's session epoch by one, atomically, and get sees it (issue 12)", async () => {
+    const { partners } = world().deps;
+    const id = uniquePartnerId();
+    await world().putPartner(partnerConfig(id));
+    expect((await partners.get(id))?.sessionEpoch).toBe(0);
+    expect(await partners.revokeSessions(id)).toBe(1);
+    expect(await partners.get(id)).toMatchObject({ id, sessionEpoch: 1, enabled: true });
+    // Ten operators at once: ten bumps, none lost.
+    const epochs = await Promise.all(Array.from({ length: 10 }, () => partners.revokeSessions(id)));
+    expect([...epochs].sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await partners.get(id))?.sessionEpoch).toBe(11);
+  });
+
+  it("revokeSessions of a partner without a record is PARTNER_NOT_FOUND and creates nothing", async () => {
+    const { partners } = world().deps;
+    const id = uniquePartnerId();
+    await expect(partners.revokeSessions(id)).rejects.toMatchObject({ code: "PARTNER_NOT_FOUND" });
+    await expect(partners.revokeSessions("Not An Id")).rejects.toMatchObject({ code: "PARTNER_NOT_FOUND" });
+    expect(await partners.get(id)).toBeUndefined();
   });
 });

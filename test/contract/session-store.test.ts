@@ -15,6 +15,7 @@ function session(overrides: Partial<Session> = {}): Session {
     createdAt: now,
     expiresAt: now + 3600,
     lastSeenAt: now,
+    epoch: 0,
     ...overrides,
   };
 }
@@ -24,7 +25,7 @@ describe.each(WORLD_KINDS)("SessionStore contract [%s]", (kind) => {
 
   it("returns what was put, field for field", async () => {
     const { sessions } = world().deps;
-    const full = session({ shell: "full", chat: false, jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" });
+    const full = session({ shell: "full", chat: false, jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", epoch: 7 });
     const minimal = session({ shell: "minimal", chat: true });
     await sessions.put(full);
     await sessions.put(minimal);

@@ -43,6 +43,7 @@ function record(login: LoginProfile, nowMs: number, overrides: Partial<SignInRec
       createdAt: nowSeconds,
       expiresAt: Math.floor(Date.now() / 1000) + 3600,
       lastSeenAt: nowSeconds,
+      epoch: 0,
     },
     ...overrides,
   };

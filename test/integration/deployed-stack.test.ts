@@ -393,7 +393,10 @@ describe("/partner/{partnerId}/enter", () => {
   test("GET ?token= is accepted but answered with a 303 to a URL without the token", async () => {
     const key = (await data.partnerKey(ALPHA.id)).value;
     const { token } = partnerToken(ALPHA.id, key, { sub: uniqueSub("enter-get") });
-    const response = await api.request("GET", `/partner/${ALPHA.id}/enter?token=${encodeURIComponent(token)}&path=/budget`);
+    // Opened from the partner's page: its origin in the Referer (else a confirmation page, issue 12).
+    const response = await api.request("GET", `/partner/${ALPHA.id}/enter?token=${encodeURIComponent(token)}&path=/budget`, {
+      headers: { referer: `${ALPHA.allowedOrigins[0]}/books` },
+    });
     expect(response.status, summary(response)).toBe(303);
     const location = response.headers.get("location") ?? "";
     expect(location).toBe(app(ALPHA.firstRunPath));
@@ -405,9 +408,10 @@ describe("/partner/{partnerId}/enter", () => {
     const key = (await data.partnerKey(ALPHA.id)).value;
     const { token } = partnerToken(ALPHA.id, key, { sub: uniqueSub("enter-replay") });
     const form = { token, path: "/dashboard" };
-    const first = await api.request("POST", `/partner/${ALPHA.id}/enter`, { form });
+    const origin = ALPHA.allowedOrigins[0] as string;
+    const first = await api.request("POST", `/partner/${ALPHA.id}/enter`, { form, headers: { origin } });
     expect(first.status, summary(first)).toBe(303);
-    const replay = await api.request("POST", `/partner/${ALPHA.id}/enter`, { form, headers: { accept: "text/html" } });
+    const replay = await api.request("POST", `/partner/${ALPHA.id}/enter`, { form, headers: { origin, accept: "text/html" } });
     expect(replay.status, summary(replay)).toBe(401);
     expect(replay.headers.get("content-type")).toMatch(/^text\/html/);
     expect(replay.text).toContain('<code id="code">TOKEN_REPLAYED</code>');

@@ -109,6 +109,7 @@ describe("authenticateFrameRequest", () => {
       createdAt: NOW_S - 10,
       expiresAt: NOW_S + 3600,
       lastSeenAt: overrides.lastSeenAt ?? NOW_S - 10,
+      epoch: 0,
       ...(jkt ? { jkt } : {}),
     });
     const deps = { sessions, replay, clock };

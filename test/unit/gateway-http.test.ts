@@ -360,7 +360,11 @@ describe("/partner/{partnerId}/enter (redirect integration)", () => {
 
   it("GET with ?token= signs in and 303s to a URL without the token", async () => {
     const t = token("acme", { claims: { sub: `get-enter-${randomUUID()}` } });
-    const response = await fetch(`${gateway.url}/partner/acme/enter?token=${t}&path=/reports`, { redirect: "manual" });
+    // Opened from the partner's page: the Referer's origin is one of its origins (issue 12: login CSRF).
+    const response = await fetch(`${gateway.url}/partner/acme/enter?token=${t}&path=/reports`, {
+      redirect: "manual",
+      headers: { referer: `${PARTNER_ORIGIN}/books` },
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe("/app/onboarding/connect-accounts");
     expect(response.headers.get("location")).not.toContain(t.split(".")[2]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EmbedError } from "../../lambdas/core/errors.ts";
-import { defaultPath, resolveInitialPath } from "../../lambdas/core/paths.ts";
+import { defaultPath, resolveInitialPath, workspaceUrl } from "../../lambdas/core/paths.ts";
 
 const open = { allowedPaths: undefined };
 const restricted = { allowedPaths: ["/dashboard", "/reports/"] };
@@ -60,5 +60,50 @@ describe("resolveInitialPath", () => {
     expect(refused("/admin", restricted)).toBe("PATH_NOT_ALLOWED");
     expect(refused("/dashboard/../admin", restricted)).toBe("PATH_NOT_ALLOWED");
     expect(refused("/dashboard/%2e%2e/admin", restricted)).toBe("PATH_NOT_ALLOWED");
+  });
+});
+
+describe("paths are judged after normalisation (issue 12: open redirect through dot segments)", () => {
+  it.each([
+    "/.//evil.test/x",
+    "/..//evil.test/x",
+    "/%2e//evil.test/x",
+    "/%2E//evil.test/x",
+    "/%2e%2e//evil.test/x",
+    "/%2E%2E//evil.test/x",
+    "/a/..//evil.test/x",
+    "/a/%2e%2e//evil.test/x",
+    "/./%2e/..//evil.test",
+    "/.%2f/evil.test",
+    "/./\\evil.test",
+    "/a/../\\evil.test",
+    "/https://evil.test/",
+  ])("%s never resolves to a path that leaves the app", (path) => {
+    let resolved: string | undefined;
+    try {
+      resolved = resolveInitialPath(path, open);
+    } catch (error) {
+      expect(error).toBeInstanceOf(EmbedError);
+      expect((error as EmbedError).code).toBe("PATH_NOT_ALLOWED");
+      return;
+    }
+    // Accepted only as a harmless app path (e.g. "/https:/evil.test/" stays on the app).
+    expect(resolved).toMatch(/^\/(?![/\\])/);
+    expect(new URL(resolved, "https://app.example").origin).toBe("https://app.example");
+  });
+
+  it.each(["/.//evil.test/x", "/..//evil.test/x", "/%2e//evil.test/x", "/%2E%2E//evil.test/x", "/a/..//evil.test/x"])(
+    "refuses %s with PATH_NOT_ALLOWED",
+    (path) => {
+      expect(refused(path)).toBe("PATH_NOT_ALLOWED");
+    },
+  );
+
+  it("workspaceUrl never builds a Location that leaves the app origin, even with an empty base path", () => {
+    expect(workspaceUrl("", "/dashboard")).toBe("/dashboard");
+    expect(workspaceUrl("/app", "/dashboard")).toBe("/app/dashboard");
+    for (const path of ["//evil.test/x", "/\\evil.test", "https://evil.test", "/\tx", "evil"]) {
+      expect(() => workspaceUrl("", path)).toThrow(EmbedError);
+    }
   });
 });

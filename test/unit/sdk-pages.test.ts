@@ -63,7 +63,7 @@ describe("scripts.generated.ts", () => {
 
 describe("page renderers", () => {
   const user: JupidUser = { userId: "usr_1", partnerId: "acme-books", sub: hostile, email: "a@b.example", name: hostile, createdAt: 1, lastLoginAt: 1 };
-  const session: Session = { idHash: "h", userId: "usr_1", partnerId: "acme-books", shell: "embedded", chat: true, createdAt: 1, expiresAt: 2, lastSeenAt: 1 };
+  const session: Session = { idHash: "h", userId: "usr_1", partnerId: "acme-books", shell: "embedded", chat: true, createdAt: 1, expiresAt: 2, lastSeenAt: 1, epoch: 0 };
   const settings = { sessionIdleTimeoutSeconds: 1800 };
   const view = (p: PartnerConfig) => sessionView(session, user, p, settings);
 

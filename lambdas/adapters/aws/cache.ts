@@ -15,21 +15,38 @@ export class TtlCache<V> {
 
   get(key: string, load: () => Promise<V>): Promise<V> {
     if (this.ttlSeconds <= 0) return load();
-    const now = this.clock();
+    const hit = this.peek(key);
+    if (hit) return hit;
+    const value = load();
+    const entry = this.insert(key, value);
+    value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return value;
+  }
+
+  /** The fresh cached value of `key`, or undefined (an expired entry is dropped). */
+  peek(key: string): Promise<V> | undefined {
     const hit = this.entries.get(key);
-    if (hit && now - hit.loadedAt < this.ttlSeconds * 1000) return hit.value;
+    if (hit && this.clock() - hit.loadedAt < this.ttlSeconds * 1000) return hit.value;
     if (hit) this.entries.delete(key);
+    return undefined;
+  }
+
+  /** Cache an already-known value (evicting the oldest entry when full). */
+  set(key: string, value: V): void {
+    if (this.ttlSeconds > 0) this.insert(key, Promise.resolve(value));
+  }
+
+  private insert(key: string, value: Promise<V>) {
+    this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    const value = load();
-    const entry = { value, loadedAt: now };
+    const entry = { value, loadedAt: this.clock() };
     this.entries.set(key, entry);
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
-    return value;
+    return entry;
   }
 }

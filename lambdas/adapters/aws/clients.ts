@@ -5,21 +5,31 @@
  * credentials and endpoint come from the environment: the SDK itself honours
  * `AWS_REGION` and `AWS_ENDPOINT_URL` (an emulator such as MiniStack or
  * LocalStack in tests), so there is no local/deployed branch here.
+ * Each client has time limits per attempt and turns what is left of
+ * throttling, outages and timeouts after its retries into SERVICE_UNAVAILABLE
+ * (./faults.ts).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { classifyFaults, REQUEST_TIMEOUTS } from "./faults.ts";
 
 let dynamoDb: DynamoDBClient | undefined;
 let secretsManager: SecretsManagerClient | undefined;
 
 /** The process's DynamoDB client. */
 export function dynamoDbClient(): DynamoDBClient {
-  dynamoDb ??= new DynamoDBClient({});
+  if (!dynamoDb) {
+    dynamoDb = new DynamoDBClient({ requestHandler: REQUEST_TIMEOUTS });
+    dynamoDb.middlewareStack.use(classifyFaults());
+  }
   return dynamoDb;
 }
 
 /** The process's Secrets Manager client. */
 export function secretsManagerClient(): SecretsManagerClient {
-  secretsManager ??= new SecretsManagerClient({});
+  if (!secretsManager) {
+    secretsManager = new SecretsManagerClient({ requestHandler: REQUEST_TIMEOUTS });
+    secretsManager.middlewareStack.use(classifyFaults());
+  }
   return secretsManager;
 }

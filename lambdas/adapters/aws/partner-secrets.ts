@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { PARTNER_ID_PATTERN } from "../../../config/schema.ts";
 import type { PartnerKey, PartnerSecrets } from "../../ports/index.ts";
+import { isEmbedError } from "../../core/errors.ts";
 import { errorName } from "./attributes.ts";
 import { TtlCache } from "./cache.ts";
 
@@ -116,6 +117,8 @@ export class SecretsManagerPartnerSecrets implements PartnerSecrets {
       return await this.client.send(new GetSecretValueCommand({ SecretId: secretId, ...which }));
     } catch (error) {
       if (errorName(error) === "ResourceNotFoundException") return undefined;
+      // Already classified (./faults.ts): a throttled or unreachable Secrets Manager is a 503, not a bug.
+      if (isEmbedError(error)) throw error;
       // Only the error name travels on: SDK errors never carry the value, but be explicit about it.
       throw new Error(`secret ${secretId} (${stage}): ${errorName(error) ?? "unknown error"}`, { cause: error });
     }

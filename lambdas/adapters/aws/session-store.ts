@@ -33,6 +33,7 @@ export const SESSION_ATTRIBUTES: { readonly [K in keyof Required<Session>]: Attr
   expiresAt: "N",
   lastSeenAt: "N",
   jkt: "S?",
+  epoch: "N",
 };
 
 const SESSION_FIELDS = Object.entries(SESSION_ATTRIBUTES) as ReadonlyArray<[keyof Session, string]>;
@@ -51,8 +52,12 @@ export function sessionItem(session: Session): Item {
 
 /** The session in a stored item; a missing required attribute or a wrong type is a {@link CorruptItemError}. */
 export function readSessionItem(stored: Item, table: string): Session {
-  // Sessions written before the idle timeout existed count as last seen at creation.
-  const item: Item = stored.lastSeenAt === undefined && stored.createdAt ? { ...stored, lastSeenAt: stored.createdAt } : stored;
+  // Sessions written before these fields existed: last seen at creation, epoch 0.
+  const item: Item = {
+    ...stored,
+    ...(stored.lastSeenAt === undefined && stored.createdAt ? { lastSeenAt: stored.createdAt } : {}),
+    ...(stored.epoch === undefined ? { epoch: { N: "0" } } : {}),
+  };
   const session: Record<string, unknown> = {};
   for (const [name, spec] of SESSION_FIELDS) {
     const optional = spec.endsWith("?");

@@ -6,6 +6,7 @@
  * read and a write.
  */
 import type { EnvironmentConfig, PartnerConfig } from "../../../config/schema.ts";
+import { EmbedError } from "../../core/errors.ts";
 import type {
   Dependencies,
   IdentityStore,
@@ -13,6 +14,7 @@ import type {
   LoginProfile,
   PartnerKey,
   PartnerSecrets,
+  PartnerRecord,
   PartnerStore,
   ReplayGuard,
   Session,
@@ -24,16 +26,27 @@ import type {
 } from "../../ports/index.ts";
 
 export class MemoryPartnerStore implements PartnerStore {
-  private readonly byId: Map<string, PartnerConfig>;
+  private readonly byId = new Map<string, PartnerRecord>();
   constructor(partners: readonly PartnerConfig[]) {
-    this.byId = new Map(partners.map((p) => [p.id, p]));
+    for (const partner of partners) this.set(partner);
   }
-  async get(partnerId: string): Promise<PartnerConfig | undefined> {
+  async get(partnerId: string): Promise<PartnerRecord | undefined> {
     return this.byId.get(partnerId);
   }
-  /** Replace or add a partner (tests and the local gateway's reload). */
-  set(partner: PartnerConfig): void {
-    this.byId.set(partner.id, partner);
+  async revokeSessions(partnerId: string): Promise<number> {
+    const record = this.byId.get(partnerId);
+    if (!record) throw new EmbedError("PARTNER_NOT_FOUND", `no partner record ${partnerId}`);
+    const sessionEpoch = (record.sessionEpoch ?? 0) + 1;
+    this.byId.set(partnerId, { ...record, sessionEpoch });
+    return sessionEpoch;
+  }
+  /** Remove a record (tests: a partner deleted by hand). */
+  delete(partnerId: string): void {
+    this.byId.delete(partnerId);
+  }
+  /** Replace or add a partner record (tests and the local gateway), like a PutItem of the whole record. */
+  set(partner: PartnerConfig, sessionEpoch = 0): void {
+    this.byId.set(partner.id, { ...partner, sessionEpoch });
   }
 }
 

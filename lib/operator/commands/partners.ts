@@ -1,13 +1,17 @@
-/** `partners list | show | handover`: the partner file of an environment, read through the gateway's own loader. */
+/**
+ * `partners list | show | handover`: the partner file of an environment, read through the gateway's own loader;
+ * `partners revoke-sessions`: end every session of a partner.
+ */
 import type { PartnerConfig } from "../../../config/schema.ts";
 import { checkOidcConfig } from "../../../lambdas/core/oidc-check.ts";
 import { ProviderDirectory } from "../../../lambdas/core/oidc-directory.ts";
-import { positionals, stringOption } from "../args.ts";
+import { flag, positionals, stringOption } from "../args.ts";
 import { AWS_OPTIONS, type Command, ENV_OPTIONS, envFlags, mayReveal, REVEAL_OPTION, secretsAdmin } from "../command.ts";
 import { findPartner, localSecretsFile, readLocalSecret, secretPrefix, selectEnvironment } from "../environment.ts";
 import { buildHandover, formatHandover, type HandoverSecret } from "../handover.ts";
 import { CliError, columns, EXIT } from "../io.ts";
 import { currentKey } from "../partner-secrets-admin.ts";
+import { resolvePartnersTable, revokePartnerSessions } from "../partner-sessions-admin.ts";
 
 const list: Command = {
   name: "partners list",
@@ -197,4 +201,56 @@ const oidcCheck: Command = {
   },
 };
 
-export const partnerCommands: readonly Command[] = [list, show, handover, oidcCheck];
+
+const revokeSessions: Command = {
+  name: "partners revoke-sessions",
+  usage: "partners revoke-sessions <partnerId> --env <env> --yes [--partners-table <name>] [--region <region>] [--json]",
+  summary: "End every existing session of a partner now (after a secret leak, or to force everyone to sign in again).",
+  details: [
+    "Bumps the partner's session epoch in the partners table: sessions created before are refused (SESSION_REQUIRED)",
+    "by the workspace, /internal/sessions/resolve and the frame, within cacheSeconds. New sign-ins keep working;",
+    "disable the partner (enabled: false and a deploy) to stop those too, which also bumps the epoch.",
+    "The table: --partners-table, else JUPID_TABLE_PARTNERS, else the TablePartners output of JupidEmbed-<env>.",
+  ].join("\n"),
+  options: {
+    ...ENV_OPTIONS,
+    yes: { type: "boolean", description: "confirm" },
+    "partners-table": { type: "string", value: "<name>", description: "the partners table (default: JUPID_TABLE_PARTNERS, else the stack output)" },
+    region: AWS_OPTIONS.region,
+  },
+  examples: ["jupid-embed partners revoke-sessions acme-books --env production --yes"],
+  async run(args, { io, out }) {
+    const [partnerId] = positionals(args, ["partnerId"], "partners revoke-sessions") as [string];
+    const selected = selectEnvironment(envFlags(args), io, { required: true });
+    if (selected.name === "local") {
+      throw new CliError("LOCAL_ENVIRONMENT", "env local keeps sessions in the memory of `npm start`", EXIT.USAGE, "restart `npm start` to end every local session");
+    }
+    if (!flag(args, "yes")) {
+      throw new CliError(
+        "CONFIRMATION_REQUIRED",
+        `revoking signs out every user of ${partnerId} (${selected.name}) at once`,
+        EXIT.REFUSED,
+        "add --yes",
+      );
+    }
+    const region = stringOption(args, "region") ?? selected.config.aws?.region;
+    const { table, from } = await resolvePartnersTable({
+      flag: stringOption(args, "partners-table"),
+      env: io.env,
+      stackName: `JupidEmbed-${selected.name}`,
+      region,
+    });
+    out.progress(`partners table ${table} (from ${from})`);
+    const epoch = await revokePartnerSessions(table, partnerId, region);
+    if (out.json) {
+      out.printJson({ environment: selected.name, partnerId, table, sessionEpoch: epoch, effectiveWithinSeconds: selected.config.cacheSeconds });
+      return EXIT.OK;
+    }
+    out.print(
+      `Revoked every session of ${partnerId} in ${selected.name}: session epoch is now ${epoch}; gateways refuse older sessions within ${selected.config.cacheSeconds} s.\n`,
+    );
+    return EXIT.OK;
+  },
+};
+
+export const partnerCommands: readonly Command[] = [list, show, handover, revokeSessions, oidcCheck];
