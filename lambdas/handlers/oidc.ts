@@ -15,7 +15,7 @@ import { httpHandler } from "../http/handler.ts";
 import { log } from "../http/logger.ts";
 import { clearedOidcTransactionCookie, oidcTransactionCookie, readOidcTransactionCookie } from "../http/oidc-cookie.ts";
 import { formBody, type HttpEvent, header, pathParameter, requireMethod } from "../http/request.ts";
-import { json, seeOther } from "../http/responses.ts";
+import { json, seeOther, seeOtherProvider } from "../http/responses.ts";
 import { awsRuntime, type Runtime, type RuntimeSource } from "./runtime.ts";
 
 // One directory per set of ports: metadata and keys survive across invocations of a warm Lambda.
@@ -48,7 +48,7 @@ export function createOidcHandler(runtime: RuntimeSource) {
         const read = method === "GET" ? queryReader(event) : formReader(formBody(event));
         const request = { iss: read("iss"), loginHint: read("login_hint"), targetLinkUri: read("target_link_uri") };
         const start = await reportingProviderFailures(partner.id, () => startLogin(ctx, partner, request));
-        return seeOther(start.redirectTo, { "Set-Cookie": oidcTransactionCookie(rt.settings, partner.id, start.transaction) });
+        return seeOtherProvider(new URL(start.redirectTo), { "Set-Cookie": oidcTransactionCookie(rt.settings, partner.id, start.transaction) });
       }
       requireMethod(event, "GET");
       // Every value, so that a repeated state/code/iss is refused (oauth4webapi) instead of one of them silently winning.

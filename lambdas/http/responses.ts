@@ -76,6 +76,14 @@ export function seeOther(location: string, headers: Headers = {}): HttpResult {
   return { statusCode: 303, headers: { ...BASE_HEADERS, ...headers, Location: location }, body: "" };
 }
 
+/**
+ * 303 to the partner's OpenID provider: the one redirect that leaves the app, to a URL
+ * built from the provider's verified metadata (never from request input).
+ */
+export function seeOtherProvider(url: URL, headers: Headers = {}): HttpResult {
+  return { statusCode: 303, headers: { ...BASE_HEADERS, ...headers, Location: url.href }, body: "" };
+}
+
 export function noContent(headers: Headers = {}): HttpResult {
   return { statusCode: 204, headers: { ...BASE_HEADERS, ...headers }, body: "" };
 }

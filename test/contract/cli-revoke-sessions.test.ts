@@ -55,12 +55,14 @@ afterAll(async () => {
 });
 
 async function signIn(): Promise<string> {
-  const response = await fetch(`${gateway.url}/embed/${partnerId}/session`, {
+  // A top-level session (the redirect entry, posted from the partner's page): resolvable by its id.
+  const response = await fetch(`${gateway.url}/partner/${partnerId}/enter`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: mintToken(partnerId, {}, Math.floor(Date.now() / 1000)), parentOrigin: ORIGIN }),
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+    body: new URLSearchParams({ token: mintToken(partnerId, {}, Math.floor(Date.now() / 1000)) }),
   });
-  expect(response.status).toBe(200);
+  expect(response.status).toBe(303);
   return /jupid_session=([^;]+)/.exec(response.headers.get("set-cookie") ?? "")?.[1] as string;
 }
 

@@ -6,6 +6,7 @@
  * a timeout. Every such answer is 503 SERVICE_UNAVAILABLE with Retry-After,
  * never an AWS message or a token, and leaves no half-written state.
  */
+import { dpopKey } from "../fixtures/dpop.ts";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { type AttributeValue, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -96,13 +97,19 @@ async function gatewayOn(clients: ReturnType<typeof faultyClients>): Promise<Run
   return startGateway({ config: config(), secrets: {}, port: 0, deps: dependencies(clients) });
 }
 
-function signInRequest(sub: string): GatewayRequest {
+const frameKey = dpopKey();
+const proofs = new Map<string, Promise<string>>();
+
+/** A frame sign-in as the bootstrap posts it (a sign-in proof is not single-use: one per gateway serves). */
+async function signInRequest(sub: string, gateway: RunningGateway): Promise<GatewayRequest> {
   const token = mintToken(partnerId, { secret, claims: { sub } }, Math.floor(Date.now() / 1000));
   tokens.push(token);
+  const url = `${gateway.url}/embed/${partnerId}/session`;
+  if (!proofs.has(url)) proofs.set(url, frameKey.then((key) => key.proof("POST", url)));
   return {
     method: "POST",
     target: `/embed/${partnerId}/session`,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", dpop: await (proofs.get(url) as Promise<string>) },
     body: Buffer.from(JSON.stringify({ token, parentOrigin: ORIGIN })),
   };
 }
@@ -175,10 +182,11 @@ describe("one failing call per step of a sign-in", () => {
   it.each([
     ["partner record read throttled", "GetItemCommand", "partners", awsError("ThrottlingException", 400)],
     ["Secrets Manager failing", "GetSecretValueCommand", "", awsError("InternalServiceError", 500)],
-    ["replay guard throttled", "PutItemCommand", "replay", awsError("ProvisionedThroughputExceededException", 400)],
-    ["identity transaction throttled", "TransactWriteItemsCommand", "transaction", awsError("ThrottlingException", 400)],
-    ["session write failing", "PutItemCommand", "sessions", awsError("InternalServerError", 500)],
-    ["connection reset", "PutItemCommand", "sessions", Object.assign(new Error("socket hang up"), { name: "Error", code: "ECONNRESET" })],
+    // A sign-in writes in one transaction after one mapping read (ADR 0011): those are its DynamoDB steps.
+    ["mapping read throttled", "GetItemCommand", "identities", awsError("ProvisionedThroughputExceededException", 400)],
+    ["sign-in transaction throttled", "TransactWriteItemsCommand", "transaction", awsError("ThrottlingException", 400)],
+    ["sign-in transaction failing", "TransactWriteItemsCommand", "transaction", awsError("InternalServerError", 500)],
+    ["connection reset", "TransactWriteItemsCommand", "transaction", Object.assign(new Error("socket hang up"), { name: "Error", code: "ECONNRESET" })],
   ])("%s: 503 with Retry-After, nothing half-written, and the next sign-in works", async (_name, command, target, error) => {
     const sub = `step-${randomUUID()}`;
     const before = await audit();
@@ -191,7 +199,7 @@ describe("one failing call per step of a sign-in", () => {
       return undefined;
     };
     try {
-      expectUnavailable(await gateway.handle(signInRequest(sub)));
+      expectUnavailable(await gateway.handle(await signInRequest(sub, gateway)));
     } finally {
       plan = () => undefined;
     }
@@ -200,7 +208,7 @@ describe("one failing call per step of a sign-in", () => {
     expect(after.sessions, "no session for a failed sign-in").toBe(before.sessions);
     expect(after.mappingsWithoutUser + after.usersWithoutMapping + after.duplicateUsers).toBe(0);
     // Recovery is one fresh token (the failed one may have been used up).
-    expect((await gateway.handle(signInRequest(sub))).statusCode).toBe(200);
+    expect((await gateway.handle(await signInRequest(sub, gateway))).statusCode).toBe(200);
   });
 });
 
@@ -224,7 +232,7 @@ describe("unreachable and slow AWS", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const gateway = await gatewayOn(faultyClients({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 2 }));
     try {
-      expectUnavailable(await gateway.handle(signInRequest(`down-${randomUUID()}`)));
+      expectUnavailable(await gateway.handle(await signInRequest(`down-${randomUUID()}`, gateway)));
     } finally {
       await gateway.close();
     }
@@ -233,7 +241,7 @@ describe("unreachable and slow AWS", () => {
   it("an endpoint that never answers: 503 after the request timeout, not a hang", async () => {
     const gateway = await gatewayOn(faultyClients({ endpoint: `http://127.0.0.1:${silentPort}`, requestTimeout: 300, maxAttempts: 2 }));
     try {
-      expectUnavailable(await gateway.handle(signInRequest(`slow-${randomUUID()}`)));
+      expectUnavailable(await gateway.handle(await signInRequest(`slow-${randomUUID()}`, gateway)));
     } finally {
       await gateway.close();
     }
@@ -267,7 +275,7 @@ describe("under load", () => {
     const subs = Array.from({ length: 100 }, (_, i) => `load-${i}-${randomUUID().slice(0, 8)}`);
     let answers: Awaited<ReturnType<RunningGateway["handle"]>>[];
     try {
-      answers = await Promise.all([...subs, ...subs].map((sub) => gateway.handle(signInRequest(sub))));
+      answers = await Promise.all([...subs, ...subs].map(async (sub) => gateway.handle(await signInRequest(sub, gateway))));
     } finally {
       plan = () => undefined;
       await gateway.close();
@@ -277,6 +285,7 @@ describe("under load", () => {
     for (const line of logs.slice(logsBefore)) {
       const record = JSON.parse(line) as { message?: string; error?: string };
       if (record.message === "dependency unavailable") causes.set(record.error ?? "?", (causes.get(record.error ?? "?") ?? 0) + 1);
+      if (record.message === "unhandled error") causes.set(`unhandled ${record.error ?? "?"}`, (causes.get(`unhandled ${record.error ?? "?"}`) ?? 0) + 1);
     }
     const statuses = new Map<number, number>();
     for (const answer of answers) statuses.set(answer.statusCode, (statuses.get(answer.statusCode) ?? 0) + 1);
@@ -295,6 +304,7 @@ describe("under load", () => {
       orphans: after.mappingsWithoutUser + after.usersWithoutMapping + after.sessionsWithoutUser,
       duplicates: after.duplicateUsers,
       wallMs,
+      statuses: [...statuses].map(([status, n]) => `${status}:${n}`).join(","),
       causes: [...causes].map(([name, n]) => `${name}:${n}`).join(","),
     };
     console.log(`[figures] faults-under-load: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(" ")}`);

@@ -141,12 +141,8 @@ describe("redirect entry: replacing a live session", () => {
   });
 
   it("a session of another partner counts as another user", async () => {
-    const other = await gateway.handle({
-      method: "POST",
-      target: "/embed/globex/session",
-      headers: { "content-type": "application/json" },
-      body: Buffer.from(JSON.stringify({ token: mintToken("globex"), parentOrigin: "http://localhost:3000" })),
-    });
+    // A top-level session of globex in this browser (its redirect entry, from its own page).
+    const other = await gateway.handle({ ...form({ token: mintToken("globex") }, { origin: PARTNER }), target: "/partner/globex/enter" });
     const { token } = attackerToken();
     await expectConfirmPage(await gateway.handle(form({ token }, { origin: PARTNER, cookie: `jupid_session=${cookieOf(other)}` })), token);
   });

@@ -4,6 +4,7 @@
  * open redirects through dot segments with production's empty base path,
  * malformed request targets, short internal keys, the security headers.
  */
+import { dpopKey } from "../fixtures/dpop.ts";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -57,7 +58,7 @@ describe("open redirect through dot segments (workspaceBasePath \"\")", () => {
     const sub = `dots-${randomUUID()}`;
     // A returning user, so that the requested path (not firstRunPath) would be used.
     const first = mintToken("acme", { claims: { sub } });
-    expect((await gateway.handle(sessionPost(first, "/"))).statusCode).toBe(200);
+    expect((await gateway.handle(await sessionPost(first, "/"))).statusCode).toBe(200);
 
     const t = mintToken("acme", { claims: { sub } });
     const form = await gateway.handle({
@@ -72,14 +73,14 @@ describe("open redirect through dot segments (workspaceBasePath \"\")", () => {
       headers: {},
       body: Buffer.alloc(0),
     });
-    const session = await gateway.handle(sessionPost(t, path));
+    const session = await gateway.handle(await sessionPost(t, path));
     for (const answer of [form, query, session]) {
       expect(answer.statusCode).toBe(403);
       expect(answer.headers?.Location).toBeUndefined();
       expect(answer.body).toContain("PATH_NOT_ALLOWED");
     }
     // Nothing was consumed: the same token still signs in.
-    expect((await gateway.handle(sessionPost(t, "/dashboard"))).statusCode).toBe(200);
+    expect((await gateway.handle(await sessionPost(t, "/dashboard"))).statusCode).toBe(200);
   });
 
   it("seeOther refuses any Location that is not an app-relative path", () => {
@@ -90,11 +91,13 @@ describe("open redirect through dot segments (workspaceBasePath \"\")", () => {
   });
 });
 
-function sessionPost(token: string, initialPath: string) {
+/** A frame sign-in as the bootstrap posts it, with a DPoP proof at the gateway's frozen clock. */
+async function sessionPost(token: string, initialPath: string) {
+  const proof = await (await dpopKey(() => NOW)).proof("POST", `${gateway.url}/embed/acme/session`);
   return {
     method: "POST",
     target: "/embed/acme/session",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", dpop: proof },
     body: Buffer.from(JSON.stringify({ token, parentOrigin: ORIGIN, initialPath })),
   };
 }
@@ -145,7 +148,7 @@ describe("security headers on every Lambda answer", () => {
       await gateway.handle({ method: "GET", target: "/embed/acme", headers: {}, body: Buffer.alloc(0) }),
       await gateway.handle({ method: "GET", target: "/partner/acme/enter", headers: {}, body: Buffer.alloc(0) }),
       await gateway.handle({ method: "GET", target: "/app/", headers: {}, body: Buffer.alloc(0) }),
-      await gateway.handle(sessionPost("not-a-token", "/")),
+      await gateway.handle(await sessionPost("not-a-token", "/")),
     ];
     for (const answer of answers) {
       expect(answer.headers?.["Strict-Transport-Security"]).toBe(STRICT_TRANSPORT_SECURITY);

@@ -479,7 +479,11 @@ describe("/internal/*", () => {
 });
 
 async function enterWithToken(t: string, path = "/reports/2026") {
-  const response = await fetch(`${gateway.url}/partner/acme/enter?token=${t}&path=${path}`, { redirect: "manual" });
+  // Opened from the partner's page (its Referer): the redirect entry signs in at once.
+  const response = await fetch(`${gateway.url}/partner/acme/enter?token=${t}&path=${path}`, {
+    redirect: "manual",
+    headers: { referer: `${PARTNER_ORIGIN}/app` },
+  });
   const cookie = response.headers.get("set-cookie");
   if (cookie) issuedCookies.push(cookieOf(cookie).split("=")[1] ?? "");
   return response;

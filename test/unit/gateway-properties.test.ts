@@ -14,6 +14,7 @@
  * asserted (>= 100,000 generated inputs). Seeds are fixed so that a failure
  * reproduces; fast-check prints the shrunk counterexample.
  */
+import { dpopKey } from "../fixtures/dpop.ts";
 import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +29,7 @@ import { NOW, NOW_S, signRaw, TEST_SECRET } from "../fixtures/tokens.ts";
 const PARTNER_ORIGIN = "http://localhost:3000";
 const PROPERTY_TIMEOUT = 120_000;
 let gateway: RunningGateway;
+const proofs: Record<string, string> = {};
 let logLines: string[] = [];
 const counts: Record<string, number> = {};
 
@@ -43,6 +45,10 @@ beforeAll(async () => {
     { workspaceBasePath: "" },
   );
   gateway = await startGateway({ config, secrets: { acme: TEST_SECRET, globex: TEST_SECRET, initech: TEST_SECRET }, port: 0, clock: () => NOW });
+  // One valid DPoP proof per sign-in URL (sign-in proofs are not single-use: the token is), so that the
+  // generated tokens and paths reach the checks behind the proof.
+  const key = await dpopKey(() => NOW);
+  for (const partnerId of ["acme", "globex"]) proofs[partnerId] = await key.proof("POST", `${gateway.url}/embed/${partnerId}/session`);
 });
 
 afterAll(async () => {
@@ -215,7 +221,7 @@ describe("properties over generated input (in-process)", () => {
       run(fc.tuple(tokenString, fc.constantFrom("session", "enter-form", "enter-query")), "tokens", 15_000, 1203, async ([token, route]) => {
         if (route === "session") {
           await handle(
-            { method: "POST", target: "/embed/acme/session", headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ token, parentOrigin: PARTNER_ORIGIN })) },
+            { method: "POST", target: "/embed/acme/session", headers: { "content-type": "application/json", dpop: proofs.acme as string }, body: Buffer.from(JSON.stringify({ token, parentOrigin: PARTNER_ORIGIN })) },
             [token],
           );
         } else if (route === "enter-form") {
@@ -237,7 +243,7 @@ describe("properties over generated input (in-process)", () => {
         const token = signedToken(partnerId);
         const request: GatewayRequest =
           route === "session"
-            ? { method: "POST", target: `/embed/${partnerId}/session`, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ token, parentOrigin: PARTNER_ORIGIN, initialPath: path })) }
+            ? { method: "POST", target: `/embed/${partnerId}/session`, headers: { "content-type": "application/json", dpop: proofs[partnerId] as string }, body: Buffer.from(JSON.stringify({ token, parentOrigin: PARTNER_ORIGIN, initialPath: path })) }
             : route === "form"
               ? { method: "POST", target: `/partner/${partnerId}/enter`, headers: { "content-type": "application/x-www-form-urlencoded", origin: PARTNER_ORIGIN }, body: Buffer.from(new URLSearchParams({ token, path }).toString()) }
               : { method: "GET", target: `/partner/${partnerId}/enter?token=${token}&path=${encodeURIComponent(path)}`, headers: { referer: `${PARTNER_ORIGIN}/` }, body: Buffer.alloc(0) };

@@ -27,9 +27,9 @@ afterAll(() => {
 });
 
 /** An https request trusting only `ca` (Node checks the name against the certificate). */
-function get(url: string, ca: string, init: { method?: string; body?: string } = {}) {
+function get(url: string, ca: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolveRequest, reject) => {
-    const req = request(url, { ca, method: init.method ?? "GET", headers: init.body ? { "content-type": "application/json" } : {} }, (res) => {
+    const req = request(url, { ca, method: init.method ?? "GET", headers: { ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers } }, (res) => {
       let body = "";
       res.setEncoding("utf8").on("data", (chunk: string) => {
         body += chunk;
@@ -96,7 +96,7 @@ describe("startGateway({tls: true})", () => {
       const now = Math.floor(Date.now() / 1000);
       const token = mintToken("acme-books", { secret, claims: { iat: now, exp: now + 300 } });
       // The top-level session cookie takes the https name (the frame's session needs no cookie).
-      const session = await get(`${gateway.url}/partner/acme-books/enter?token=${token}`, cert);
+      const session = await get(`${gateway.url}/partner/acme-books/enter?token=${token}`, cert, { headers: { referer: "http://localhost:3000/" } });
       expect(session.status).toBe(303);
       expect(String(session.headers["set-cookie"])).toMatch(/^__Host-jupid_session=[^;]+; .*Secure.*SameSite=Lax/);
     } finally {

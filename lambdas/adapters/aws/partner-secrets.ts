@@ -103,6 +103,8 @@ export class SecretsManagerPartnerSecrets implements PartnerSecrets {
       return await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
     } catch (error) {
       if (errorName(error) === "ResourceNotFoundException") return undefined;
+      // Already classified (./faults.ts): a throttled or unreachable Secrets Manager is a 503, not a bug.
+      if (isEmbedError(error)) throw error;
       throw new Error(`secret ${secretId} (describe): ${errorName(error) ?? "unknown error"}`, { cause: error });
     }
   }

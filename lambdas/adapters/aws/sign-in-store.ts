@@ -1,5 +1,6 @@
 import { type DynamoDBClient, GetItemCommand, TransactionCanceledException, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import type { LoginProfile, Session, SignInOutcome, SignInRecord, SignInStore } from "../../ports/index.ts";
+import { EmbedError } from "../../core/errors.ts";
 import { CorruptItemError } from "./attributes.ts";
 import { creationPuts, mapKey, mappedUserId, returningLoginUpdate } from "./identity-store.ts";
 import { replayClaimPut } from "./replay-guard.ts";
@@ -81,7 +82,8 @@ export class DynamoSignInStore implements SignInStore {
         if (creating && first === "ConditionalCheckFailed") {
           // Lost the race for the first login: the winner's mapping exists now (mappings are never deleted).
           existing = await this.mappedUser(login);
-          if (existing === undefined) throw new Error(`${this.tables.identities}: mapping condition failed but no mapping is stored`);
+          // Not visible yet (a concurrent first login still settling): the caller may retry with a fresh token.
+          if (existing === undefined) throw new EmbedError("SERVICE_UNAVAILABLE", "the sign-in did not settle; try again");
           continue;
         }
         if (creating && second === "ConditionalCheckFailed") {
@@ -93,7 +95,7 @@ export class DynamoSignInStore implements SignInStore {
         const conflict = (error.CancellationReasons ?? []).some((reason) => reason.Code === "TransactionConflict");
         if (!conflict) throw error;
         if (attempt >= MAX_ATTEMPTS) {
-          throw new Error(`sign-in for partner ${login.partnerId} did not settle after ${attempt} attempts`);
+          throw new EmbedError("SERVICE_UNAVAILABLE", "the sign-in did not settle; try again");
         }
         // A concurrent transaction on the same items: back off and try again.
         await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
