@@ -5,7 +5,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { PARTNER_ID_PATTERN } from "../../config/schema.ts";
-import { isEmbedError } from "../core/errors.ts";
+import { EmbedError, isEmbedError } from "../core/errors.ts";
 import { describeError } from "./errors.ts";
 import { log } from "./logger.ts";
 import { escapeHtml } from "./pages/embed-page.ts";
@@ -18,13 +18,23 @@ interface Internal extends Record<string, unknown> {
   startedAt: number;
 }
 
+/** How long before the Lambda's own timeout a request still running is answered with SERVICE_UNAVAILABLE. */
+export const TIMEOUT_EARLY_MS = 1_000;
+
 export interface HandlerOptions {
   /** Answer errors with a small HTML page when a browser navigates here (the redirect integration). */
   readonly htmlErrors?: boolean;
 }
 
 export function httpHandler(route: string, fn: RouteFn, options: HandlerOptions = {}): LambdaHandler {
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>()
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>({
+    // Answer 503 (and log it) while the Lambda still can, instead of being killed at its timeout
+    // (a bare 502 from API Gateway) or middy's default abort error (a 500 INTERNAL).
+    timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
+    timeoutEarlyResponse: () => {
+      throw new EmbedError("SERVICE_UNAVAILABLE", "Jupid is briefly unavailable; try again in a moment", {}, { cause: { name: "LambdaDeadline" } });
+    },
+  })
     .before((request) => {
       request.internal.startedAt = performance.now();
     })
