@@ -214,8 +214,17 @@ export function parentOriginOf(
   return origin !== undefined && allowedOrigins.includes(origin) ? origin : undefined;
 }
 
-/** A same-origin app path: starts with one `/`, no backslash, no control characters. */
+/**
+ * A same-origin app path: starts with one `/`, no backslash, no control characters, and
+ * still so after dot segments are resolved (`/.//evil.test` is `//evil.test`), as the
+ * gateway judges it (lambdas/core/paths.ts).
+ */
 export function isAppPath(value: unknown): value is string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  return typeof value === "string" && /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(value) && value.length <= 2048;
+  return (
+    typeof value === "string" &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    /^\/(?![/\\])[^\\\u0000-\u001f\u007f]*$/.test(value) &&
+    value.length <= 2048 &&
+    !new URL(value, "https://app.invalid").pathname.startsWith("//")
+  );
 }

@@ -34,7 +34,8 @@ describe("parent origin", () => {
 describe("app paths", () => {
   it("accepts same-origin absolute paths only", () => {
     for (const ok of ["/", "/dashboard", "/reports/2026?q=1#top", "/a%20b"]) expect(isAppPath(ok)).toBe(true);
-    for (const bad of ["", "dashboard", "//evil.example", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a\nb", "/a\u0000", `/${"a".repeat(2048)}`, 42, undefined]) {
+    const dotSegments = ["/.//evil.example/x", "/..//evil.example/x", "/%2e//evil.example/x", "/%2E%2E//evil.example/x", "/a/..//evil.example/x"];
+    for (const bad of ["", "dashboard", "//evil.example", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a\nb", "/a\u0000", `/${"a".repeat(2048)}`, 42, undefined, ...dotSegments]) {
       expect(isAppPath(bad)).toBe(false);
     }
   });
