@@ -193,10 +193,16 @@ for (const type of ["jupid:ready", "jupid:tokenRequired", "jupid:authRequired"])
       const q = url.searchParams;
       const partnerId = q.get("partnerId") ?? PARTNER_ID;
       const user = { id: q.get("sub") ?? "harness-user", name: q.get("name") ?? "Harness User", email: q.get("email") ?? "harness@acme.example" };
-      void mintEmbedToken(partnerId, secrets[partnerId] ?? "", user).then((token) => {
-        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
-        res.end(JSON.stringify({ token }));
-      });
+      // A partner this page server has no secret for (e.g. an unknown id) gets no token, as a real backend would answer.
+      const secret = secrets[partnerId];
+      if (!secret) return void res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "unknown partner" }));
+      void mintEmbedToken(partnerId, secret, user).then(
+        (token) => {
+          res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+          res.end(JSON.stringify({ token }));
+        },
+        () => res.writeHead(500).end(),
+      );
       return;
     }
     res.writeHead(404).end();
