@@ -325,6 +325,17 @@ describe("GET and DELETE /embed/{partnerId}/session (frame session, DPoP)", () =
     expect((await withSession("GET", credential)).status).toBe(200);
   });
 
+  it("a revoked partner's frame sessions end at once (the session epoch)", async () => {
+    const credential: string = (await postSession(signInBody(token()))).json.session;
+    expect((await withSession("GET", credential)).status).toBe(200);
+    await gateway.memory!.partners.revokeSessions("acme");
+    const after = await withSession("GET", credential);
+    expect([after.status, after.json.error.code]).toEqual([401, "SESSION_REQUIRED"]);
+    // A sign-in after the revocation works as before.
+    const fresh: string = (await postSession(signInBody(token()))).json.session;
+    expect((await withSession("GET", fresh)).status).toBe(200);
+  });
+
   it("a forged or malformed credential is just no session", async () => {
     for (const credential of ["abc", "A".repeat(43), "%00"]) {
       expect((await withSession("GET", credential)).status).toBe(401);

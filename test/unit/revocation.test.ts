@@ -26,13 +26,14 @@ beforeAll(async () => {
 afterAll(() => gateway.close());
 
 async function signIn(partnerId = "acme"): Promise<string> {
+  // A top-level session (the redirect entry, posted from the partner's page): its uses are the workspace and resolve.
   const answer = await gateway.handle({
     method: "POST",
-    target: `/embed/${partnerId}/session`,
-    headers: { "content-type": "application/json" },
-    body: Buffer.from(JSON.stringify({ token: mintToken(partnerId), parentOrigin: ORIGIN })),
+    target: `/partner/${partnerId}/enter`,
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+    body: Buffer.from(new URLSearchParams({ token: mintToken(partnerId) }).toString()),
   });
-  expect(answer.statusCode).toBe(200);
+  expect(answer.statusCode).toBe(303);
   return /jupid_session=([^;]+)/.exec(String(answer.headers?.["Set-Cookie"]))?.[1] as string;
 }
 
