@@ -30,6 +30,7 @@ describe("the packed @jupid/embed", () => {
       [
         "CHANGELOG.md",
         "README.md",
+        "dist/diagnose.d.ts",
         "dist/embed.js",
         "dist/index.d.ts",
         "dist/index.js",

@@ -4,6 +4,7 @@
  * gateway, and a webhook signed as Jupid signs it (node:crypto HMAC over
  * `${timestamp}.${body}`) verifies, while a tampered one is refused.
  */
+import { postFrameSignIn } from "../fixtures/dpop.ts";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,11 +62,7 @@ describe.each(NODES)("@jupid/embed/server under $label", ({ bin, major }) => {
     expect(result.stale).toBe("WEBHOOK_TIMESTAMP_OUT_OF_RANGE");
     expect(result.headers).toEqual(["jupid-signature", "jupid-timestamp"]);
 
-    const response = await fetch(`${gateway.url}/embed/${PARTNER_ID}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token: result.token, parentOrigin: PAGE_ORIGIN }),
-    });
+    const response = await postFrameSignIn(gateway.url, PARTNER_ID, { token: result.token, parentOrigin: PAGE_ORIGIN });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ firstRun: true });
   });
