@@ -697,7 +697,7 @@ describe("partner config change + redeploy", () => {
     expect(key.value.length).toBeGreaterThanOrEqual(32);
     const signIn = await postSession(expected, { sub: uniqueSub("added"), secret: key.value });
     expect(signIn.status, summary(signIn)).toBe(200);
-    expect(signIn.json()).toMatchObject({ firstRun: true, redirectTo: app(expected.firstRunPath) });
+    expect(signIn.json()).toMatchObject({ firstRun: true, redirectTo: framed(ADDED_ID, expected.firstRunPath) });
   }, 600_000);
 
   test("its OIDC entrypoint signs a user in through the provider, and back-channel logout ends the session", async () => {
