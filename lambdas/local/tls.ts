@@ -104,8 +104,10 @@ function runOpenssl(binary: string, args: readonly string[]): void {
 
 function readPair(file: string): LocalCertificate | undefined {
   const text = readFileSync(file, "utf8");
-  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(text)?.[0];
-  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+  // The file holds two PEM blocks; pick each by its label.
+  const blocks = new Map([...text.matchAll(/-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----/g)].map((m) => [m[1], m[0]]));
+  const key = blocks.get("PRIVATE KEY");
+  const cert = blocks.get("CERTIFICATE");
   if (!key || !cert) return undefined;
   try {
     return { key: `${key}\n`, cert: `${cert}\n`, file, fingerprint256: new X509Certificate(cert).fingerprint256 };

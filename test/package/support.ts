@@ -5,7 +5,6 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { inject } from "vitest";
@@ -107,16 +106,8 @@ export async function startProcess(command: string, args: readonly string[], cwd
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePromise(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
+/** A free loopback port (the browser harness's helper). */
+export { freePort } from "../browser/engines/engine.ts";
 
 /** The local gateway with one partner ({@link PARTNER_ID}) that allows exactly `origins`. */
 export async function startPartnerGateway(origins: readonly string[]): Promise<{ gateway: RunningGateway; secret: string }> {
